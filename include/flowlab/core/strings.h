@@ -1,0 +1,20 @@
+#pragma once
+// Small string helpers shared by error messages.
+#include <string>
+#include <vector>
+
+namespace flowlab {
+
+/// Edit distance counting insertions, deletions, substitutions and adjacent transpositions.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
+/// The candidate closest to `word`, or "" when none is plausibly a typo of it.
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+/// " (did you mean 'x'?)" or "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+/// Joins with a separator.
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
+
+}  // namespace flowlab

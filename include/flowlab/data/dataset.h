@@ -1,0 +1,50 @@
+#pragma once
+// Datasets: anything that yields batches of samples [B, ...] from a seeded
+// generator. Finite datasets draw indices with replacement, so sampling is an
+// endless stream whose only state is the generator's.
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flowlab/core/registry.h"
+
+namespace flowlab::data {
+
+/// A batch: samples and, for labelled data, int64 labels [B] (undefined otherwise).
+struct Batch {
+  torch::Tensor x;
+  torch::Tensor label;
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  /// Shape of one sample, e.g. {2} or {1, 28, 28}.
+  virtual std::vector<int64_t> sample_shape() const = 0;
+  /// `n` samples as float32 on the CPU, drawn with `gen` (a CPU generator).
+  virtual Batch sample(int64_t n, at::Generator& gen) const = 0;
+  /// Number of classes for labelled data, 0 otherwise.
+  virtual int64_t num_classes() const { return 0; }
+};
+
+/// A distribution with a closed-form density: the oracle of many tests.
+class AnalyticDensity {
+ public:
+  virtual ~AnalyticDensity() = default;
+  /// log p(x) for x [B, d] -> [B].
+  virtual torch::Tensor log_prob(const torch::Tensor& x) const = 0;
+  /// grad_x log p(x) for x [B, d] -> [B, d].
+  virtual torch::Tensor score(const torch::Tensor& x) const = 0;
+};
+
+/// The "data" family (also used for the "source" section's dataset sources).
+Registry<Dataset>& dataset_registry();
+void register_builtin_datasets();
+
+/// A CPU generator seeded with `seed`.
+at::Generator make_generator(uint64_t seed);
+
+}  // namespace flowlab::data

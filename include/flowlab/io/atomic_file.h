@@ -1,0 +1,20 @@
+#pragma once
+// A finished file is never half-written: write to a temporary file beside the
+// target, flush it to disk, then rename over the target.
+#include <functional>
+#include <string>
+
+namespace flowlab::io {
+
+/// Calls `write(tmp_path)`, then renames tmp_path to `path`. On any failure the
+/// temporary file is removed, `path` is left as it was, and an Error is thrown
+/// naming the file and the system's reason (e.g. "No space left on device").
+void write_atomically(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
+
+/// Writes `contents` to `path` atomically.
+void write_text_atomically(const std::string& path, const std::string& contents);
+
+/// Creates `dir` and its parents; throws Error naming the directory on failure.
+void make_directories(const std::string& dir);
+
+}  // namespace flowlab::io

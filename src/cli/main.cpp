@@ -1,0 +1,6 @@
+#include <iostream>
+
+int main() {
+  std::cout << "flowlab " << FLOWLAB_VERSION << "\n";
+  return 0;
+}

@@ -1,0 +1,71 @@
+// Fixed-step explicit Runge-Kutta: euler, midpoint, heun and rk4 are tableaux
+// driven by this one stepper.
+#include <torch/torch.h>
+
+#include "builtin_solvers.h"
+#include "flowlab/core/error.h"
+
+namespace flowlab::solvers::detail {
+namespace {
+
+class FixedStepSolver : public Solver {
+ public:
+  FixedStepSolver(const ButcherTableau& tableau, const SolverOptions& options)
+      : tableau_(tableau), options_(options) {
+    validate_options(tableau_.name, options_);
+  }
+
+  SolveResult integrate(const Field& field, const torch::Tensor& x0, double t0, double t1) const override {
+    check_solve_inputs(tableau_.name, x0, t0, t1);
+    torch::AutoGradMode grad_mode(options_.enable_grad);
+    const int64_t batch = x0.size(0);
+
+    SolveResult result;
+    result.x = x0.clone();
+    result.rejected_per_sample = torch::zeros({batch}, torch::kLong);
+    if (t0 == t1 || x0.numel() == 0) {
+      result.accepted_per_sample = torch::zeros({batch}, torch::kLong);
+      return result;
+    }
+
+    // Bookkeeping times stay in float64; the field sees them in x's dtype.
+    const auto time_options = x0.options().dtype(torch::kDouble);
+    const int64_t steps = options_.steps;
+    torch::Tensor x = result.x;
+    for (int64_t n = 0; n < steps; ++n) {
+      // Grid points from t0 + (t1 - t0) n / steps, so the last one is exactly t1.
+      const double t_start = t0 + (t1 - t0) * static_cast<double>(n) / static_cast<double>(steps);
+      const double t_end = n + 1 == steps ? t1 : t0 + (t1 - t0) * static_cast<double>(n + 1) / static_cast<double>(steps);
+      const torch::Tensor t = torch::full({batch}, t_start, time_options);
+      const torch::Tensor h = torch::full({batch}, t_end - t_start, time_options);
+      const std::vector<torch::Tensor> stages = runge_kutta_stages(tableau_, field, x, t, h);
+      x = x + runge_kutta_increment(h, tableau_.b, stages);
+      result.nfe += tableau_.stages();
+
+      const int64_t non_finite = (~finite_rows(x.detach())).sum().item<int64_t>();
+      if (non_finite > 0) {
+        throw Error(tableau_.name + ": the state became non-finite at t=" + format_time(t_end) + " (step " +
+                    std::to_string(n + 1) + " of " + std::to_string(steps) + ", from t=" +
+                    format_time(t_start) + ") for " + std::to_string(non_finite) + " of " +
+                    std::to_string(batch) + " samples");
+      }
+    }
+    result.x = x;
+    result.steps = steps;
+    result.accepted = steps * batch;
+    result.accepted_per_sample = torch::full({batch}, steps, torch::kLong);
+    return result;
+  }
+
+ private:
+  const ButcherTableau& tableau_;
+  SolverOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Solver> make_fixed_step_solver(const ButcherTableau& tableau, const SolverOptions& options) {
+  return std::make_unique<FixedStepSolver>(tableau, options);
+}
+
+}  // namespace flowlab::solvers::detail
