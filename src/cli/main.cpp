@@ -1,6 +1,86 @@
+// The flowlab executable: parses arguments, runs one subcommand and turns
+// exceptions into exit codes (0 ok, 1 failure, 2 bad usage or config, 130 interrupted).
+#include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
-int main() {
-  std::cout << "flowlab " << FLOWLAB_VERSION << "\n";
-  return 0;
+#include "commands.h"
+#include "flowlab/core/error.h"
+
+namespace {
+
+int dispatch(int argc, char** argv) {
+  using namespace flowlab::cli;
+  CLI::App app{"flowlab: continuous-time generative models (flow matching, diffusion, interpolants)"};
+  app.set_version_flag("--version", std::string("flowlab ") + FLOWLAB_VERSION);
+  app.require_subcommand(1);
+
+  TrainArgs train;
+  auto* train_cmd = app.add_subcommand("train", "train from a YAML config");
+  train_cmd->add_option("config", train.config, "YAML config file")->required();
+  train_cmd->add_option("--set", train.overrides, "override a key: --set train.optimizer.lr=3e-4 (VALUE is YAML)")
+      ->take_all();
+  train_cmd->add_flag("--resume", train.resume, "continue the run from its newest checkpoint");
+
+  SampleArgs sample;
+  auto* sample_cmd = app.add_subcommand("sample", "draw samples from a trained run");
+  sample_cmd->add_option("run_dir", sample.run_dir, "run directory (<run.dir>/<run.name>)")->required();
+  sample_cmd->add_option("--n", sample.n, "number of samples");
+  sample_cmd->add_option("--solver", sample.solver, "ODE solver: euler, midpoint, heun, rk4, dopri5");
+  sample_cmd->add_option("--steps", sample.steps, "steps of a fixed-step solver");
+  sample_cmd->add_option("--atol", sample.atol, "absolute tolerance of dopri5");
+  sample_cmd->add_option("--rtol", sample.rtol, "relative tolerance of dopri5");
+  sample_cmd->add_option("--seed", sample.seed, "seed of the source draws");
+  sample_cmd->add_option("--checkpoint", sample.checkpoint, "checkpoint file (default: newest)");
+  sample_cmd->add_option("--out", sample.out, "output .npy (default RUN_DIR/samples/samples.npy)");
+  sample_cmd->add_option("--plot", sample.plot, "output .png (default RUN_DIR/plots/samples.png for 2-D data)");
+
+  EvalArgs eval;
+  auto* eval_cmd = app.add_subcommand("eval", "score a trained run's samples against fresh data");
+  eval_cmd->add_option("run_dir", eval.run_dir, "run directory")->required();
+  eval_cmd->add_option("--n", eval.n, "samples and data points");
+  eval_cmd->add_option("--seed", eval.seed, "seed of the source and data draws");
+  eval_cmd->add_option("--checkpoint", eval.checkpoint, "checkpoint file (default: newest)");
+  eval_cmd->add_option("--json", eval.json, "also write the scores as JSON");
+
+  std::string family;
+  auto* list_cmd = app.add_subcommand("list", "list components with their options, defaults and docs");
+  list_cmd->add_option("family", family, "only this family (data, sources, paths, networks, ...)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? flowlab::kExitOk : flowlab::kExitUsage;
+  }
+  if (*train_cmd) return train_command(train);
+  if (*sample_cmd) return sample_command(sample);
+  if (*eval_cmd) return eval_command(eval);
+  return list_command(family);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("[%H:%M:%S] %v");
+  try {
+    return dispatch(argc, argv);
+  } catch (const flowlab::Interrupted& e) {
+    std::cerr << "flowlab: " << e.what() << "\n";
+    return flowlab::kExitInterrupted;
+  } catch (const flowlab::ConfigError& e) {
+    std::cerr << "flowlab: config error: " << e.what() << "\n";
+    return flowlab::kExitUsage;
+  } catch (const flowlab::Error& e) {
+    std::cerr << "flowlab: error: " << e.what() << "\n";
+    return flowlab::kExitFailure;
+  } catch (const c10::Error& e) {
+    std::cerr << "flowlab: error: " << e.what_without_backtrace() << "\n";
+    return flowlab::kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "flowlab: error: " << e.what() << "\n";
+    return flowlab::kExitFailure;
+  }
 }

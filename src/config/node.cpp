@@ -3,6 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -112,7 +115,15 @@ struct Reader<double> {
   static bool read(const YAML::Node& v, double& out) {
     return v.IsScalar() && YAML::convert<double>::decode(v, out);
   }
-  static YAML::Node write(double v) { return YAML::Node(v); }
+  // Shortest text that reads back as the same double (0.1, not 0.10000000000000001).
+  static YAML::Node write(double v) {
+    char text[40];
+    for (int precision = 6; precision <= 17; ++precision) {
+      std::snprintf(text, sizeof(text), "%.*g", precision, v);
+      if (std::strtod(text, nullptr) == v) break;
+    }
+    return YAML::Node(std::string(text));
+  }
 };
 
 template <>

@@ -15,6 +15,11 @@
 
 namespace flowlab {
 
+/// Options of a component that has none.
+struct NoOptions {
+  static NoOptions read(config::Node&) { return {}; }
+};
+
 /// Type-erased view of a registry, for `flowlab list`.
 class RegistryBase {
  public:

@@ -13,7 +13,9 @@
 
 namespace flowlab::solvers {
 
-/// dx/dt = field(x, t), with x [B, ...] and t [B] (one time per sample).
+/// dx/dt = field(x, t), with x [B, ...] and t [B] (one time per sample, x's dtype).
+/// Adaptive solvers call it on the rows of the samples still integrating only,
+/// so it must treat rows independently and accept any batch size.
 using Field = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t)>;
 
 /// Options shared by every solver (the `sample:` section's solver keys).

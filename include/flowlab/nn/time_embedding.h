@@ -1,0 +1,37 @@
+#pragma once
+// Embeddings of scalar time t [B] into features [B, dim].
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <string>
+
+#include "flowlab/config/node.h"
+
+namespace flowlab::nn {
+
+struct TimeEmbeddingOptions {
+  std::string type = "sinusoidal";  ///< sinusoidal | fourier
+  int64_t dim = 64;                 ///< output features (even)
+  double max_period = 10000.0;      ///< sinusoidal: longest period, in units of t * scale
+  double scale = 1000.0;            ///< sinusoidal: t is multiplied by this first
+  double std = 16.0;                ///< fourier: std of the random frequencies
+  int64_t seed = 0;                 ///< fourier: seed of the random frequencies
+  static TimeEmbeddingOptions read(config::Node& node);
+};
+
+/// sinusoidal: [sin(w_k s t), cos(w_k s t)], w_k = max_period^(-k / (dim/2)), k < dim/2
+///   (the transformer / DDPM embedding).
+/// fourier: [sin(2 pi f_k t), cos(2 pi f_k t)], f_k ~ N(0, std^2) fixed at construction
+///   (random Fourier features; stored as a buffer so checkpoints keep them).
+class TimeEmbeddingImpl : public torch::nn::Module {
+ public:
+  explicit TimeEmbeddingImpl(const TimeEmbeddingOptions& options);
+  torch::Tensor forward(const torch::Tensor& t);
+  int64_t dim() const { return options_.dim; }
+
+ private:
+  TimeEmbeddingOptions options_;
+  torch::Tensor frequencies_;  // [dim / 2], multiplied by t
+};
+
+}  // namespace flowlab::nn

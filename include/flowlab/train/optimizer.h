@@ -1,0 +1,36 @@
+#pragma once
+// Optimizers and learning-rate schedules (the `train.optimizer` and
+// `train.schedule` sections).
+#include <torch/optim/optimizer.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "flowlab/core/registry.h"
+
+namespace flowlab::train {
+
+/// The "optimizers" family: adam, adamw. Factories take the parameters to optimise.
+Registry<torch::optim::Optimizer, std::vector<torch::Tensor>>& optimizer_registry();
+
+/// Multiplier of the base learning rate at a step.
+class LrSchedule {
+ public:
+  virtual ~LrSchedule() = default;
+  /// Factor in [0, 1] at `step` (0-based) of `total` steps.
+  virtual double factor(int64_t step, int64_t total) const = 0;
+};
+
+/// The "schedules" family: constant, warmup, cosine.
+Registry<LrSchedule>& schedule_registry();
+
+/// Sets the learning rate of every parameter group.
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+/// The learning rate of the first parameter group.
+double learning_rate(const torch::optim::Optimizer& optimizer);
+
+void register_builtin_optimizers();
+
+}  // namespace flowlab::train

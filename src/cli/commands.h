@@ -1,0 +1,35 @@
+#pragma once
+// One function per subcommand; main() parses arguments and maps exceptions to exit codes.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flowlab::cli {
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  bool resume = false;
+};
+int train_command(const TrainArgs& args);
+
+struct SampleArgs {
+  std::string run_dir;
+  std::optional<int64_t> n, steps, seed;
+  std::optional<std::string> solver, checkpoint;
+  std::optional<double> atol, rtol;
+  std::string out, plot;
+};
+int sample_command(const SampleArgs& args);
+
+struct EvalArgs {
+  std::string run_dir;
+  std::optional<int64_t> n, seed;
+  std::optional<std::string> checkpoint;
+  std::string json;
+};
+int eval_command(const EvalArgs& args);
+
+int list_command(const std::string& family);
+
+}  // namespace flowlab::cli

@@ -1,0 +1,33 @@
+#include "run_loading.h"
+
+#include <filesystem>
+
+#include "flowlab/core/error.h"
+#include "flowlab/train/checkpoint.h"
+
+namespace flowlab::cli {
+
+LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& overrides,
+                   const std::optional<std::string>& checkpoint) {
+  const std::string config_file = run_dir + "/config.yaml";
+  if (!std::filesystem::is_regular_file(config_file)) {
+    throw Error(run_dir + " is not a flowlab run directory (no config.yaml)");
+  }
+  config::Node config = config::Node::load_file(config_file);
+  // The run directory is wherever it is now, not where it was trained.
+  const std::filesystem::path dir = std::filesystem::path(run_dir).lexically_normal();
+  std::string name = dir.filename().string();
+  if (name.empty()) name = dir.parent_path().filename().string();
+  config.apply_override("run.name=" + name);
+  config.apply_override("run.dir=" + (dir.has_parent_path() ? dir.parent_path().string() : std::string(".")));
+  for (const auto& o : overrides) config.apply_override(o);
+  LoadedRun run;
+  run.experiment = std::make_unique<train::Experiment>(config);
+  run.checkpoint = checkpoint ? *checkpoint : train::latest_checkpoint(run.experiment->checkpoint_dir());
+  run.step = train::load_checkpoint(run.checkpoint, run.experiment->network.get(),
+                                    run.experiment->ema_network.get(), nullptr, nullptr)
+                 .step;
+  return run;
+}
+
+}  // namespace flowlab::cli

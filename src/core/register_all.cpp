@@ -1,0 +1,29 @@
+#include <mutex>
+
+#include "flowlab/core/registry.h"
+#include "flowlab/data/dataset.h"
+#include "flowlab/data/source.h"
+#include "flowlab/nn/network.h"
+#include "flowlab/objectives/objective.h"
+#include "flowlab/ot/metric.h"
+#include "flowlab/paths/path.h"
+#include "flowlab/solvers/solver.h"
+#include "flowlab/train/optimizer.h"
+
+namespace flowlab {
+
+void register_all() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    data::register_builtin_datasets();
+    data::register_builtin_sources();
+    paths::register_builtin_paths();
+    nn::register_builtin_networks();
+    objectives::register_builtin_objectives();
+    solvers::register_builtin_solvers();
+    ot::register_builtin_metrics();
+    train::register_builtin_optimizers();
+  });
+}
+
+}  // namespace flowlab

@@ -1,0 +1,31 @@
+#include <mutex>
+
+#include "flowlab/data/dataset.h"
+#include "flowlab/data/fashion_mnist.h"
+#include "flowlab/data/gaussian_mixture.h"
+#include "flowlab/data/npy_dataset.h"
+#include "flowlab/data/toy2d.h"
+
+namespace flowlab::data {
+
+Registry<Dataset>& dataset_registry() {
+  static Registry<Dataset> registry("data");
+  return registry;
+}
+
+void register_builtin_datasets() {
+  // Safe to call more than once: the registry refuses duplicate names.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Registry<Dataset>& r = dataset_registry();
+    r.add_component<Toy2d, Toy2dOptions>(
+        "toy2d", "2-D toy sets: moons, circles, eight_gaussians, checkerboard, two_spirals, pinwheel, swiss_roll");
+    r.add_component<GaussianMixture, GaussianMixtureOptions>(
+        "gaussian_mixture", "Gaussian mixture in any dimension, with closed-form log-density and score");
+    r.add_component<NpyDataset, NpyDatasetOptions>("npy", "samples from a NumPy .npy array [N, ...], with replacement");
+    r.add_component<FashionMnist, FashionMnistOptions>(
+        "fashion_mnist", "Fashion-MNIST 28x28 grey images with labels 0..9, from gzipped IDX files");
+  });
+}
+
+}  // namespace flowlab::data

@@ -1,0 +1,47 @@
+#include "flowlab/nn/time_embedding.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace flowlab::nn {
+
+TimeEmbeddingOptions TimeEmbeddingOptions::read(config::Node& node) {
+  TimeEmbeddingOptions o;
+  o.type = node.get_choice("type", o.type, {"sinusoidal", "fourier"}, "time embedding");
+  o.dim = node.get<int64_t>("dim", o.dim, "embedding features (even)");
+  node.expect(o.dim >= 2 && o.dim % 2 == 0, "dim", "an even integer >= 2");
+  if (o.type == "sinusoidal" || node.describing()) {
+    o.max_period = node.get<double>("max_period", o.max_period, "sinusoidal: longest period");
+    node.expect(o.max_period > 1, "max_period", "a number > 1");
+    o.scale = node.get<double>("scale", o.scale, "sinusoidal: t is multiplied by this first");
+    node.expect(o.scale > 0, "scale", "a number > 0");
+  }
+  if (o.type == "fourier" || node.describing()) {
+    o.std = node.get<double>("std", o.std, "fourier: std of the random frequencies");
+    node.expect(o.std > 0, "std", "a number > 0");
+    o.seed = node.get<int64_t>("seed", o.seed, "fourier: seed of the random frequencies");
+  }
+  return o;
+}
+
+TimeEmbeddingImpl::TimeEmbeddingImpl(const TimeEmbeddingOptions& options) : options_(options) {
+  const int64_t half = options.dim / 2;
+  torch::Tensor frequencies;
+  if (options.type == "fourier") {
+    auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(options.seed));
+    frequencies = 2.0 * M_PI * options.std * torch::randn({half}, gen, torch::kFloat32);
+  } else {
+    const auto k = torch::arange(half, torch::kFloat32);
+    frequencies = options.scale * torch::exp(-std::log(options.max_period) * k / static_cast<double>(half));
+  }
+  frequencies_ = register_buffer("frequencies", frequencies);
+}
+
+torch::Tensor TimeEmbeddingImpl::forward(const torch::Tensor& t) {
+  TORCH_CHECK(t.dim() == 1, "time embedding: t must be [B], got ", t.sizes());
+  const auto angles = t.to(frequencies_.dtype()).unsqueeze(1) * frequencies_.unsqueeze(0);
+  return torch::cat({torch::sin(angles), torch::cos(angles)}, 1);
+}
+
+}  // namespace flowlab::nn

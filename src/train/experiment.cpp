@@ -1,0 +1,156 @@
+#include "flowlab/train/experiment.h"
+
+#include <sched.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <thread>
+
+#include "flowlab/data/source.h"
+#include "flowlab/train/ema.h"
+
+namespace flowlab::train {
+
+RunOptions RunOptions::read(config::Node& node) {
+  RunOptions o;
+  o.name = node.get<std::string>("name", o.name, "run name: the run directory is <dir>/<name>");
+  node.expect(!o.name.empty() && o.name.find('/') == std::string::npos, "name", "a non-empty name without '/'");
+  o.dir = node.get<std::string>("dir", o.dir, "directory holding runs");
+  o.seed = node.get<int64_t>("seed", o.seed, "seed of initialisation and of the data stream");
+  node.expect(o.seed >= 0, "seed", "an integer >= 0");
+  o.device = node.get<std::string>("device", o.device, "auto | cpu | cuda | cuda:N");
+  o.threads = node.get<int64_t>("threads", o.threads, "CPU threads; 0 uses every available core");
+  node.expect(o.threads >= 0, "threads", "an integer >= 0");
+  return o;
+}
+
+EmaOptions EmaOptions::read(config::Node& node) {
+  EmaOptions o;
+  o.decay = node.get<double>("decay", o.decay, "EMA decay per step");
+  node.expect(o.decay >= 0 && o.decay < 1, "decay", "a number in [0, 1)");
+  return o;
+}
+
+SampleOptions SampleOptions::read(config::Node& node) {
+  SampleOptions o;
+  o.solver = node.get<std::string>("solver", o.solver, "ODE solver (see `flowlab list solvers`)");
+  o.solver_options = solvers::SolverOptions::read(node);
+  o.n = node.get<int64_t>("n", o.n, "samples drawn by `flowlab sample`");
+  node.expect(o.n >= 1, "n", "an integer >= 1");
+  o.batch_size = node.get<int64_t>("batch_size", o.batch_size, "samples integrated at once");
+  node.expect(o.batch_size >= 1, "batch_size", "an integer >= 1");
+  o.use_ema = node.get<bool>("use_ema", o.use_ema, "sample with the EMA weights");
+  return o;
+}
+
+EvalOptions EvalOptions::read(config::Node& node) {
+  EvalOptions o;
+  o.metrics = node.get<std::vector<std::string>>("metrics", o.metrics, "metrics (see `flowlab list metrics`)");
+  for (const auto& m : o.metrics) {
+    if (!ot::metric_registry().contains(m)) {
+      node.fail("metrics", "unknown metric '" + m + "'" + did_you_mean(m, ot::metric_registry().names()) +
+                               "; known: " + join(ot::metric_registry().names(), ", "));
+    }
+  }
+  o.n = node.get<int64_t>("n", o.n, "samples (and data points) per evaluation");
+  node.expect(o.n >= 2, "n", "an integer >= 2");
+  return o;
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  try {
+    torch::Device device(name);
+    if (device.is_cuda() && !torch::cuda::is_available()) {
+      throw ConfigError("run.device: '" + name + "' requested but this LibTorch has no usable CUDA device");
+    }
+    return device;
+  } catch (const c10::Error&) {
+    throw ConfigError("run.device: expected auto, cpu, cuda or cuda:N, got '" + name + "'");
+  }
+}
+
+int64_t available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+Experiment::Experiment(config::Node root) : config(std::move(root)) {
+  register_all();
+  config::Node run_node = config.section("run");
+  run = RunOptions::read(run_node);
+  device = resolve_device(run.device);
+  at::set_num_threads(static_cast<int>(run.threads > 0 ? run.threads : available_cores()));
+
+  config::Node data_node = config.section("data", "the data x1");
+  data = data::dataset_registry().create(data_node);
+  const auto shape = data->sample_shape();
+  config::Node source_node = config.section("source", "the source x0");
+  if (!source_node.has("type")) source_node.apply_override("type=gaussian");
+  source = data::source_registry().create(source_node, shape);
+  config::Node path_node = config.section("path", "the probability path");
+  path = paths::path_registry().create(path_node);
+  if (path->gaussian_source() && !dynamic_cast<const data::GaussianSource*>(source.get())) {
+    source_node.fail("type", "path '" + path_node.require<std::string>("type") +
+                                 "' assumes a standard Gaussian source; use source.type: gaussian");
+  }
+
+  // Initialisation is seeded so that a run is reproducible from its config alone.
+  torch::manual_seed(static_cast<uint64_t>(run.seed));
+  config::Node model_node = config.section("model", "the network");
+  network = nn::make_network(model_node, shape);
+  config::Node ema_model_node = model_node.clone();
+  ema_network = nn::make_network(ema_model_node, shape);
+  copy_weights(*ema_network, *network);
+  network->to(device);
+  ema_network->to(device);
+  path->check_convertible(network->prediction());
+
+  config::Node objective_node = config.section("objective", "the training loss");
+  objective = objectives::objective_registry().create(objective_node);
+
+  config::Node train_node = config.section("train", "the training loop");
+  train.steps = train_node.get<int64_t>("steps", train.steps, "optimizer steps");
+  train_node.expect(train.steps >= 1, "steps", "an integer >= 1");
+  train.batch_size = train_node.get<int64_t>("batch_size", train.batch_size, "pairs (x0, x1) per step");
+  train_node.expect(train.batch_size >= 1, "batch_size", "an integer >= 1");
+  config::Node optimizer_node = train_node.section("optimizer");
+  if (!optimizer_node.has("type")) optimizer_node.apply_override("type=adamw");
+  optimizer = optimizer_registry().create(optimizer_node, network->parameters());
+  config::Node schedule_node = train_node.section("schedule");
+  if (!schedule_node.has("type")) schedule_node.apply_override("type=constant");
+  schedule = schedule_registry().create(schedule_node);
+  train.grad_clip = train_node.get<double>("grad_clip", train.grad_clip, "max gradient norm; 0 disables");
+  train_node.expect(train.grad_clip >= 0, "grad_clip", "a number >= 0");
+  config::Node ema_node = train_node.section("ema");
+  train.ema = EmaOptions::read(ema_node);
+  train.log_every = train_node.get<int64_t>("log_every", train.log_every, "steps between log lines");
+  train_node.expect(train.log_every >= 1, "log_every", "an integer >= 1");
+  train.eval_every = train_node.get<int64_t>("eval_every", train.eval_every, "steps between evaluations; 0 never");
+  train_node.expect(train.eval_every >= 0, "eval_every", "an integer >= 0");
+  train.checkpoint_every =
+      train_node.get<int64_t>("checkpoint_every", train.checkpoint_every, "steps between checkpoints; 0 only at the end");
+  train_node.expect(train.checkpoint_every >= 0, "checkpoint_every", "an integer >= 0");
+  train.keep_last = train_node.get<int64_t>("keep_last", train.keep_last, "checkpoints kept; 0 keeps all");
+  train_node.expect(train.keep_last >= 0, "keep_last", "an integer >= 0");
+
+  config::Node sample_node = config.section("sample", "sampling");
+  sample = SampleOptions::read(sample_node);
+  if (!solvers::solver_registry().contains(sample.solver)) {
+    sample_node.fail("solver", "unknown solver '" + sample.solver + "'" +
+                                   did_you_mean(sample.solver, solvers::solver_registry().names()) +
+                                   "; known: " + join(solvers::solver_registry().names(), ", "));
+  }
+  config::Node eval_node = config.section("eval", "evaluation metrics");
+  eval = EvalOptions::read(eval_node);
+  for (const auto& name : eval.metrics) {
+    config::Node metric_node = config::Node::parse("{}", "eval.metrics");
+    metrics.push_back(ot::metric_registry().create(name, metric_node));
+  }
+  config.check_all_used();
+}
+
+std::string Experiment::run_dir() const { return run.dir + "/" + run.name; }
+
+}  // namespace flowlab::train

@@ -1,0 +1,69 @@
+#include "flowlab/ot/metric.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "flowlab/config/node.h"
+#include "flowlab/core/error.h"
+#include "flowlab/ot/energy_distance.h"
+#include "flowlab/ot/mmd.h"
+#include "flowlab/ot/sliced_wasserstein.h"
+#include "ot/oracle_arrays.h"
+
+namespace flowlab::ot {
+namespace {
+
+std::unique_ptr<Metric> make_metric(const std::string& yaml) {
+  testing::register_metrics_once();
+  config::Node node = config::Node::parse(yaml);
+  return metric_registry().create(node);
+}
+
+TEST(MetricRegistry, ListsExactlyTheBuiltInMetrics) {
+  testing::register_metrics_once();
+  EXPECT_EQ(metric_registry().family(), "metrics");
+  EXPECT_EQ(metric_registry().names(), (std::vector<std::string>{"energy_distance", "mmd", "sliced_w2"}));
+  for (const auto& name : metric_registry().names()) EXPECT_FALSE(metric_registry().doc(name).empty()) << name;
+  register_builtin_metrics();  // a second call is harmless
+  EXPECT_EQ(metric_registry().names().size(), 3u);
+}
+
+TEST(MetricRegistry, DocumentsOptions) {
+  testing::register_metrics_once();
+  const auto options = metric_registry().options("sliced_w2");
+  ASSERT_EQ(options.size(), 1u);
+  EXPECT_EQ(options[0].key, "projections");
+  EXPECT_EQ(options[0].default_value, "256");
+  const auto mmd_options = metric_registry().options("mmd");
+  ASSERT_EQ(mmd_options.size(), 2u);
+  EXPECT_EQ(mmd_options[0].key, "bandwidth");
+  EXPECT_EQ(mmd_options[1].key, "biased");
+  EXPECT_TRUE(metric_registry().options("energy_distance").empty());
+}
+
+TEST(MetricRegistry, CreatedMetricsComputeTheFreeFunctions) {
+  at::Generator gen = at::detail::createCPUGenerator(41);
+  const torch::Tensor x = torch::randn({100, 2}, gen);
+  const torch::Tensor y = torch::randn({80, 2}, gen) + 0.5;
+
+  EXPECT_DOUBLE_EQ(make_metric("type: energy_distance")->compute(x, y, gen), energy_distance(x, y));
+  EXPECT_DOUBLE_EQ(make_metric("type: mmd\nbandwidth: 0.7\nbiased: true")->compute(x, y, gen), mmd(x, y, 0.7, true));
+  EXPECT_DOUBLE_EQ(make_metric("type: mmd")->compute(x, y, gen), mmd(x, y, 0.0, false));
+
+  // sliced_w2 draws its directions from the generator it is given.
+  at::Generator first = at::detail::createCPUGenerator(7);
+  at::Generator second = at::detail::createCPUGenerator(7);
+  const double from_registry = make_metric("type: sliced_w2\nprojections: 64")->compute(x, y, first);
+  EXPECT_DOUBLE_EQ(from_registry, sliced_wasserstein(x, y, random_unit_directions(2, 64, second)));
+  EXPECT_GT(from_registry, 0.2);
+}
+
+TEST(MetricRegistry, BadOptionsAreConfigErrors) {
+  EXPECT_THROW(make_metric("type: sliced_w2\nprojections: 0"), ConfigError);
+  EXPECT_THROW(make_metric("type: mmd\nbandwidth: -1"), ConfigError);
+  EXPECT_THROW(make_metric("type: mmd\nbandwith: 1"), ConfigError);  // unknown key
+  EXPECT_THROW(make_metric("type: energy"), ConfigError);
+}
+
+}  // namespace
+}  // namespace flowlab::ot
