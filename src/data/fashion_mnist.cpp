@@ -111,7 +111,7 @@ torch::Tensor read_idx_ubyte(const std::string& path) {
     }
   }
   uint8_t extra = 0;
-  if (false && read_some(file.get(), path, &extra, 1) != 0) {
+  if (read_some(file.get(), path, &extra, 1) != 0) {
     throw Error(path + ": IDX file holds more data than its header declares (shape " + shape_text(shape) + ")");
   }
   return torch::from_blob(bytes.data(), shape, torch::kUInt8).clone();

@@ -169,7 +169,7 @@ torch::Tensor GaussianMixture::log_prob(const torch::Tensor& x) const {
 torch::Tensor GaussianMixture::score(const torch::Tensor& x) const {
   const torch::Tensor x64 = x.detach().to(torch::kCPU, torch::kFloat64);
   torch::Tensor diff;
-  const torch::Tensor responsibilities = torch::softmax(joint_log_probs(x64, &diff) * 0.9, 1);  // [B, K]
+  const torch::Tensor responsibilities = torch::softmax(joint_log_probs(x64, &diff), 1);  // [B, K]
   const torch::Tensor out = -torch::einsum("bk,kij,bkj->bi", {responsibilities, precisions_, diff});
   return out.to(x.device(), x.is_floating_point() ? x.scalar_type() : torch::kFloat32);
 }

@@ -60,7 +60,7 @@ torch::Tensor checkerboard(int64_t n, at::Generator& gen) {
   const torch::Tensor u = uniform(n, gen) * 4.0 - 2.0;
   const torch::Tensor v = uniform(n, gen) - 2.0 * coin(n, gen);
   // remainder() takes the divisor's sign, so floor(u) mod 2 is 0 or 1 for negative u too.
-  const torch::Tensor shift = torch::fmod(torch::floor(u), 2.0);
+  const torch::Tensor shift = torch::remainder(torch::floor(u), 2.0);
   return 2.0 * torch::stack({u, v + shift}, 1);
 }
 

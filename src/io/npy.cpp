@@ -218,9 +218,8 @@ NpyHeader interpret_header(const std::string& text, const std::string& file) {
   const char kind = descr[1];
   const std::string size_text = descr.substr(2);
   if (std::string("<>|=").find(order) == std::string::npos) throw unsupported();
-  if (!std::all_of(size_text.begin(), size_text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    throw unsupported();
-  }
+  const auto is_digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  if (size_text.size() > 2 || !std::all_of(size_text.begin(), size_text.end(), is_digit)) throw unsupported();
   const int size = std::stoi(size_text);
   const auto& dtypes = supported_dtypes();
   auto it = std::find_if(dtypes.begin(), dtypes.end(),
@@ -278,7 +277,9 @@ torch::Tensor read_npy(const std::string& path) {
 
   // Guard the allocation: real headers are a few hundred bytes.
   constexpr uint32_t kMaxHeader = 1u << 24;
-  if (header_length > kMaxHeader) throw Error(path + ": malformed .npy header (length " + std::to_string(header_length) + ")");
+  if (header_length > kMaxHeader) {
+    throw Error(path + ": malformed .npy header (length " + std::to_string(header_length) + ")");
+  }
   std::string header_text(header_length, '\0');
   in.read(header_text.data(), header_length);
   if (in.gcount() != static_cast<std::streamsize>(header_length)) throw Error(path + ": truncated .npy header");

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <vector>
 
 #include "samples.h"
 
@@ -17,14 +18,17 @@ double median_bandwidth_of(const torch::Tensor& a, const torch::Tensor& b) {
   const int64_t n = pooled.size(0);
   if (n > kMedianPoints) {
     // Evenly spaced rows, taken from both clouds in proportion to their size.
-    const torch::Tensor rows = torch::div(torch::arange(kMedianPoints, torch::TensorOptions().dtype(torch::kLong)) * n, kMedianPoints, "floor");
-    pooled = pooled.index_select(0, rows.to(pooled.device()));
+    std::vector<int64_t> rows(kMedianPoints);
+    for (int64_t k = 0; k < kMedianPoints; ++k) rows[k] = k * n / kMedianPoints;
+    const torch::Tensor row_index = torch::tensor(rows, torch::TensorOptions().dtype(torch::kLong));
+    pooled = pooled.index_select(0, row_index.to(pooled.device()));
   }
   const int64_t m = pooled.size(0);
   if (m < 2) return 1.0;
-  const torch::Tensor upper = torch::triu_indices(m, m, 1, torch::TensorOptions().dtype(torch::kLong).device(pooled.device()));
+  const torch::Tensor upper =
+      torch::triu_indices(m, m, 1, torch::TensorOptions().dtype(torch::kLong).device(pooled.device()));
   const torch::Tensor distances =
-      std::get<0>(detail::squared_distances(pooled, pooled).index({upper[0], upper[1]}).sqrt().sort());
+      std::get<0>(detail::pairwise_distances(pooled, pooled).index({upper[0], upper[1]}).sort());
   const int64_t count = distances.size(0);
   // numpy's median: the mean of the two middle values for an even count.
   const double median =
@@ -35,7 +39,8 @@ double median_bandwidth_of(const torch::Tensor& a, const torch::Tensor& b) {
 // sum_{i,j} k(a_i, b_j) for the RBF kernel of bandwidth h.
 double kernel_sum(const torch::Tensor& a, const torch::Tensor& b, double h) {
   const double scale = -1.0 / (2.0 * h * h);
-  return detail::sum_over_pairs(a, b, [scale](const torch::Tensor& sq) { return (sq * scale).exp(); });
+  return detail::sum_over_pairs(a, b,
+                                [scale](const torch::Tensor& distances) { return (distances.square() * scale).exp(); });
 }
 
 }  // namespace

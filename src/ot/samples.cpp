@@ -9,7 +9,10 @@ namespace {
 
 // Up to this many coordinates, distances come from explicit differences.
 constexpr int64_t kMaxExactDims = 16;
-// Entries (float64) of the largest temporary one block may create: 32 MiB.
+// cdist's compute_mode values (ATen's enum, also valid in LibTorch 2.x).
+constexpr int64_t kCdistAlwaysMatmul = 1;
+constexpr int64_t kCdistNeverMatmul = 2;
+// Distances (float64) one block may hold: 32 MiB.
 constexpr int64_t kBlockEntries = int64_t{1} << 22;
 
 }  // namespace
@@ -17,7 +20,8 @@ constexpr int64_t kBlockEntries = int64_t{1} << 22;
 torch::Tensor as_sample_matrix(const torch::Tensor& x, torch::Device device, const char* what) {
   TORCH_CHECK(x.defined() && x.dim() >= 1, what, ": expected samples [N, ...], got ",
               x.defined() ? x.sizes() : torch::IntArrayRef{});
-  TORCH_CHECK(x.size(0) >= 1, what, ": need at least one sample, got shape ", x.sizes());
+  TORCH_CHECK(x.size(0) >= 1 && x.numel() >= x.size(0), what,
+              ": need at least one sample with at least one coordinate, got shape ", x.sizes());
   const int64_t n = x.size(0);
   return x.detach().to(device, torch::kFloat64).reshape({n, x.numel() / n});
 }
@@ -30,22 +34,17 @@ std::pair<torch::Tensor, torch::Tensor> as_sample_pair(const torch::Tensor& x, c
   return {a, b};
 }
 
-torch::Tensor squared_distances(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.size(1) <= kMaxExactDims) return (a.unsqueeze(1) - b.unsqueeze(0)).square().sum(-1);
-  const torch::Tensor a_norms = a.square().sum(1, /*keepdim=*/true);
-  const torch::Tensor b_norms = b.square().sum(1).unsqueeze(0);
-  return (a_norms + b_norms - 2.0 * a.matmul(b.t())).clamp_min(0.0);
+torch::Tensor pairwise_distances(const torch::Tensor& a, const torch::Tensor& b) {
+  return torch::cdist(a, b, 2.0, a.size(1) <= kMaxExactDims ? kCdistNeverMatmul : kCdistAlwaysMatmul);
 }
 
 double sum_over_pairs(const torch::Tensor& a, const torch::Tensor& b,
                       const std::function<torch::Tensor(const torch::Tensor&)>& f) {
-  const int64_t per_pair = a.size(1) <= kMaxExactDims ? std::max<int64_t>(a.size(1), 1) : 1;
-  const int64_t rows = std::max<int64_t>(1, kBlockEntries / (b.size(0) * per_pair));
+  const int64_t rows = std::max<int64_t>(1, kBlockEntries / b.size(0));
   // Accumulate on the device; a single transfer at the end.
   torch::Tensor total = torch::zeros({}, a.options());
   for (int64_t start = 0; start < a.size(0); start += rows) {
-    const torch::Tensor block = a.narrow(0, start, std::min(rows, a.size(0) - start));
-    total += f(squared_distances(block, b)).sum();
+    total += f(pairwise_distances(a.narrow(0, start, std::min(rows, a.size(0) - start)), b)).sum();
   }
   return total.item<double>();
 }

@@ -4,11 +4,12 @@
 #include <torch/types.h>
 
 #include <functional>
+#include <utility>
 
 namespace flowlab::ot::detail {
 
 /// x [N, ...] as a detached float64 [N, d] tensor on `device`; `what` names the
-/// caller in shape errors. Requires N >= 1.
+/// caller in shape errors. Requires N >= 1 and d >= 1.
 torch::Tensor as_sample_matrix(const torch::Tensor& x, torch::Device device, const char* what);
 
 /// Both clouds as float64 [N, d] and [M, d] on x's device; checks that they have
@@ -16,14 +17,14 @@ torch::Tensor as_sample_matrix(const torch::Tensor& x, torch::Device device, con
 std::pair<torch::Tensor, torch::Tensor> as_sample_pair(const torch::Tensor& x, const torch::Tensor& y,
                                                        const char* what);
 
-/// Squared Euclidean distances between the rows of a [n, d] and b [m, d], [n, m].
-/// Small d: from coordinate differences (exact zero on the diagonal of a set with
-/// itself); large d: |a|^2 + |b|^2 - 2 a.b, clamped at 0 (fast, ~1e-8 relative).
-torch::Tensor squared_distances(const torch::Tensor& a, const torch::Tensor& b);
+/// Euclidean distances between the rows of a [n, d] and b [m, d], as [n, m].
+/// Small d: from coordinate differences (exact, zero on the diagonal of a set
+/// with itself); large d: from |a|^2 + |b|^2 - 2 a.b (fast, ~1e-8 relative).
+torch::Tensor pairwise_distances(const torch::Tensor& a, const torch::Tensor& b);
 
-/// sum_{i,j} f(|a_i - b_j|^2) in float64, processing rows of a in blocks so that
-/// no more than a few million pair entries exist at once. `f` maps a block of
-/// squared distances to values of the same shape.
+/// sum_{i,j} f(|a_i - b_j|) in float64, processing rows of a in blocks so that
+/// no more than a few million distances exist at once. `f` maps a block of
+/// distances to values of the same shape.
 double sum_over_pairs(const torch::Tensor& a, const torch::Tensor& b,
                       const std::function<torch::Tensor(const torch::Tensor&)>& f);
 

@@ -65,19 +65,19 @@ torch::Tensor wasserstein_1d_pow(const torch::Tensor& xs, const torch::Tensor& y
               "wasserstein_1d_pow: expected projections [N, K] and [M, K], got ", xs.sizes(), " and ", ys.sizes());
   TORCH_CHECK(p >= 1.0 && std::isfinite(p), "wasserstein_1d_pow: p must be >= 1, got ", p);
   torch::NoGradGuard no_grad;
-  const torch::Tensor x_sorted = std::get<0>(xs.to(torch::kFloat64).sort(0));
-  const torch::Tensor y_sorted = std::get<0>(ys.to(xs.device(), torch::kFloat64).sort(0));
-  if (x_sorted.size(0) == y_sorted.size(0)) {
+  // Sorted along contiguous rows [K, N]: much faster than a strided sort over dim 0.
+  const torch::Tensor x_sorted = std::get<0>(xs.to(torch::kFloat64).t().contiguous().sort(1));
+  const torch::Tensor y_sorted = std::get<0>(ys.to(xs.device(), torch::kFloat64).t().contiguous().sort(1));
+  if (x_sorted.size(1) == y_sorted.size(1)) {
     // Equal sizes: the optimal plan matches the i-th smallest with the i-th smallest.
-    return (x_sorted - y_sorted).abs().pow(p).mean(0);
+    return (x_sorted - y_sorted).abs().pow(p).mean(1);
   }
-  const QuantileGrid grid = merged_quantile_grid(x_sorted.size(0), y_sorted.size(0));
+  const QuantileGrid grid = merged_quantile_grid(x_sorted.size(1), y_sorted.size(1));
   const torch::Device device = x_sorted.device();
-  const torch::Tensor x_quantiles = x_sorted.index_select(0, to_device_tensor(grid.x_index, device));
-  const torch::Tensor y_quantiles = y_sorted.index_select(0, to_device_tensor(grid.y_index, device));
-  const torch::Tensor widths =
-      torch::tensor(grid.width, torch::TensorOptions().dtype(torch::kFloat64)).to(device).unsqueeze(1);
-  return (widths * (x_quantiles - y_quantiles).abs().pow(p)).sum(0);
+  const torch::Tensor x_quantiles = x_sorted.index_select(1, to_device_tensor(grid.x_index, device));
+  const torch::Tensor y_quantiles = y_sorted.index_select(1, to_device_tensor(grid.y_index, device));
+  const torch::Tensor widths = torch::tensor(grid.width, torch::TensorOptions().dtype(torch::kFloat64)).to(device);
+  return ((x_quantiles - y_quantiles).abs().pow(p) * widths).sum(1);
 }
 
 double sliced_wasserstein(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& projections,

@@ -183,10 +183,11 @@ class Dopri5Solver : public Solver {
     h0 = h0.clamp_max(span);
 
     const torch::Tensor h0_signed = direction * h0;
-    const torch::Tensor x1 = x + per_row(h0_signed, x).to(x.scalar_type()) * f;
-    const torch::Tensor t1 = (t0 + h0_signed).to(x.scalar_type());
-    const torch::Tensor f1 = evaluate_field(field, x1, t1);
-    const torch::Tensor d2 = rms_per_sample((f1 - f) / scale) / h0;
+    // One Euler step of size h0 probes how fast the derivative changes.
+    const torch::Tensor x_probe = x + per_row(h0_signed, x).to(x.scalar_type()) * f;
+    const torch::Tensor t_probe = (t0 + h0_signed).to(x.scalar_type());
+    const torch::Tensor f_probe = evaluate_field(field, x_probe, t_probe);
+    const torch::Tensor d2 = rms_per_sample((f_probe - f) / scale) / h0;
 
     const torch::Tensor d_max = torch::maximum(d1, d2);
     torch::Tensor h1 = torch::where(d_max <= 1e-15, torch::clamp_min(h0 * 1e-3, 1e-6),

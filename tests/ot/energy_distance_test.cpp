@@ -39,7 +39,8 @@ TEST(EnergyDistance, EqualsScipyInOneDimension) {
 TEST(EnergyDistance, MatchesNumpyFormulaInThreeDimensions) {
   at::Generator gen = at::detail::createCPUGenerator(12);
   const torch::Tensor x = torch::randn({150, 3}, gen, torch::kFloat64);
-  const torch::Tensor y = torch::randn({120, 3}, gen, torch::kFloat64) * 0.8 + torch::tensor({0.5, 0.0, -0.2}, torch::kFloat64);
+  const torch::Tensor shift = torch::tensor({0.5, 0.0, -0.2}, torch::kFloat64);
+  const torch::Tensor y = torch::randn({120, 3}, gen, torch::kFloat64) * 0.8 + shift;
   const auto expected = parse_numbers(flowlab::testing::run_python(
       std::string(kNumpyEnergy) + "x = " + numpy_array(x) + "\ny = " + numpy_array(y) +
       "\nprint('%.17g' % energy(x, y))\n"));

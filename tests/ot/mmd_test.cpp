@@ -66,13 +66,15 @@ TEST(Mmd, NearZeroForOneDistributionAndMatchesTheGaussianClosedForm) {
   const torch::Tensor x = torch::randn({n, 2}, gen, torch::kFloat64);
   const torch::Tensor same = torch::randn({n, 2}, gen, torch::kFloat64);
   const torch::Tensor shifted = torch::randn({n, 2}, gen, torch::kFloat64) + torch::tensor({1.0, 0.0}, torch::kFloat64);
-  // Unbiased: mean zero under the null; its spread is O(1/n) ~ 1e-3 here.
-  EXPECT_LT(std::abs(mmd(x, same, 1.0)), 3e-3);
-  EXPECT_LT(std::abs(mmd(x, same)), 3e-3);
+  // Unbiased: mean zero under the null; its spread here is 3e-4 (20 numpy
+  // repetitions), so 2e-3 is over 6 sigma.
+  EXPECT_LT(std::abs(mmd(x, same, 1.0)), 2e-3);
+  EXPECT_LT(std::abs(mmd(x, same)), 2e-3);
   // N(0, I) vs N(m, I) in d dims with bandwidth h:
   // MMD^2 = 2 (h^2 / (h^2 + 2))^(d/2) (1 - exp(-|m|^2 / (2 (h^2 + 2)))) = 0.10234 for h = 1.
+  // The estimate's spread at n = 2000 is 0.006; tolerance 0.025 is ~4 sigma.
   const double closed_form = 2.0 / 3.0 * (1.0 - std::exp(-1.0 / 6.0));
-  EXPECT_NEAR(mmd(x, shifted, 1.0), closed_form, 0.015);
+  EXPECT_NEAR(mmd(x, shifted, 1.0), closed_form, 0.025);
   EXPECT_GT(mmd(x, shifted), 0.05);
 }
 

@@ -63,6 +63,10 @@ TEST(Dopri5, MeetsItsTolerance) {
       SCOPED_TRACE(std::string(problem.name) + " tol=" + std::to_string(tol));
       const SolveResult result = make_solver("dopri5", tolerances(tol))->integrate(problem.field, problem.x0, 0.0, 2.0);
       const double error = max_abs_diff(result.x, problem.solution(problem.x0, 0.0, 2.0));
+      std::ostringstream key, measured;
+      key << problem.name << " tol " << tol;
+      measured << "error " << error << " nfe " << result.nfe;
+      ::testing::Test::RecordProperty(key.str(), measured.str());
       // Local error control: the global error over these short spans stays
       // within a few tolerances (scipy's RK45 gives up to 4x on these).
       EXPECT_LT(error, 5 * tol) << "nfe " << result.nfe;
@@ -83,17 +87,26 @@ TEST(Dopri5, FloatStateMeetsAModestTolerance) {
 
 // The same Dormand-Prince pair, error norm, controller and starting-step
 // heuristic as scipy's RK45, so each sample of a batch must take exactly the
-// evaluations scipy takes for it alone and land on the same values.
+// evaluations scipy takes for it alone and land on the same values. The
+// rotation speeds up 11-fold in a pulse around t = 1, which forces rejections.
 TEST(Dopri5, MatchesScipyRK45SampleBySample) {
   if (!::flowlab::testing::python_has("scipy")) GTEST_SKIP() << "the oracle python has no scipy";
   const torch::Tensor x0 =
       torch::tensor({{1.0, 0.0, 3.0}, {0.0, 2.0, 1.0}, {-1.0, 1.0, 7.0}, {0.3, -0.2, 25.0}}, torch::kDouble);
   const double tol = 1e-6;
-  const SolveResult ours = make_solver("dopri5", tolerances(tol))->integrate(rotation_field(), x0, 0.0, 2.0);
+  const Field pulsed_rotation = [](const torch::Tensor& x, const torch::Tensor& t) {
+    const torch::Tensor speedup = 1.0 + 10.0 * torch::exp(-((t - 1.0) / 0.05).pow(2));
+    return rotation_field()(x, t) * speedup.view({-1, 1});
+  };
+  const SolveResult ours = make_solver("dopri5", tolerances(tol))->integrate(pulsed_rotation, x0, 0.0, 2.0);
+  EXPECT_GT(ours.rejected, 0);
   const std::string output = ::flowlab::testing::run_python(R"(
+import math
 from scipy.integrate import solve_ivp
 for x0 in [(1.0, 0.0, 3.0), (0.0, 2.0, 1.0), (-1.0, 1.0, 7.0), (0.3, -0.2, 25.0)]:
-    f = lambda t, y: [-y[2] * y[1], y[2] * y[0], 0.0]
+    def f(t, y):
+        omega = y[2] * (1.0 + 10.0 * math.exp(-((t - 1.0) / 0.05) ** 2))
+        return [-omega * y[1], omega * y[0], 0.0]
     r = solve_ivp(f, (0.0, 2.0), x0, method='RK45', rtol=1e-6, atol=1e-6)
     print(r.nfev, repr(r.y[0, -1]), repr(r.y[1, -1]))
 )");
@@ -104,8 +117,8 @@ for x0 in [(1.0, 0.0, 3.0), (0.0, 2.0, 1.0), (-1.0, 1.0, 7.0), (0.3, -0.2, 25.0)
     ASSERT_TRUE(lines >> scipy_nfe >> u >> v) << output;
     const int64_t trials = ours.accepted_per_sample[i].item<int64_t>() + ours.rejected_per_sample[i].item<int64_t>();
     EXPECT_EQ(2 + 6 * trials, scipy_nfe) << "sample " << i;
-    EXPECT_NEAR(ours.x[i][0].item<double>(), u, 1e-12) << "sample " << i;
-    EXPECT_NEAR(ours.x[i][1].item<double>(), v, 1e-12) << "sample " << i;
+    EXPECT_NEAR(ours.x[i][0].item<double>(), u, 1e-11) << "sample " << i;
+    EXPECT_NEAR(ours.x[i][1].item<double>(), v, 1e-11) << "sample " << i;
   }
 }
 

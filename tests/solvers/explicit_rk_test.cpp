@@ -94,6 +94,7 @@ TEST_P(ConvergenceOrder, MatchesTheMethodOrder) {
       errors.push_back(max_abs_diff(result.x, cos_growth_solution(x0, t0, t1)));
     }
     const double order = fitted_order(step_sizes, errors);
+    RecordProperty(std::string(t1 > t0 ? "forward" : "backward") + "_order", std::to_string(order));
     EXPECT_NEAR(order, c.expected_order, 0.3) << c.name << " errors from " << errors.front() << " to "
                                               << errors.back();
     // A solver converging to a wrong answer would stall instead of shrinking every time.

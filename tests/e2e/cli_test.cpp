@@ -1,0 +1,254 @@
+// End-to-end tests through the flowlab executable.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "support/helpers.h"
+
+namespace flowlab {
+namespace {
+
+using testing::CommandResult;
+using testing::run_command;
+using testing::TempDir;
+
+std::string flowlab() { return testing::flowlab_binary(); }
+std::string moons_config() { return testing::source_dir() + "/configs/toy/moons.yaml"; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+double json_value(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + key + "\": ([-0-9.eE+naNIfity]+)"))) {
+    ADD_FAILURE() << key << " not in " << json;
+    return 0;
+  }
+  return std::stod(m[1]);
+}
+
+// A short moons run: small network, few steps, all in `dir`.
+std::string short_run(const TempDir& dir, const std::string& name, int steps, const std::string& extra = "") {
+  return flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() + " --set run.name=" + name +
+         " --set train.steps=" + std::to_string(steps) +
+         " --set 'model.hidden=[128, 128]' --set train.schedule.warmup=50 --set train.eval_every=0"
+         " --set train.log_every=50 --set train.checkpoint_every=500 --set train.ema.decay=0.99 --set run.threads=1 " + extra;
+}
+
+TEST(Cli, VersionHelpAndUsageErrors) {
+  CommandResult r = run_command(flowlab() + " --version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("flowlab 0."), std::string::npos);
+  EXPECT_EQ(run_command(flowlab() + " train --help").exit_code, 0);
+  EXPECT_EQ(run_command(flowlab() + " sample --help").exit_code, 0);
+  EXPECT_EQ(run_command(flowlab() + " eval --help").exit_code, 0);
+  EXPECT_EQ(run_command(flowlab()).exit_code, 2);
+  EXPECT_EQ(run_command(flowlab() + " trian x.yaml").exit_code, 2);
+  EXPECT_EQ(run_command(flowlab() + " train").exit_code, 2);
+}
+
+TEST(Cli, ListDocumentsComponentsFromTheCode) {
+  CommandResult r = run_command(flowlab() + " list");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* word : {"toy2d", "gaussian_mixture", "fashion_mnist", "cond_ot", "mlp", "flow_matching", "dopri5",
+                           "energy_distance", "adamw", "cosine", "time_embedding.dim"}) {
+    EXPECT_NE(r.output.find(word), std::string::npos) << word;
+  }
+  r = run_command(flowlab() + " list solvers");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output.find("toy2d"), std::string::npos);
+  r = run_command(flowlab() + " list solver");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("did you mean 'solvers'"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ConfigErrorsExitTwoWithKeyPathAndLine) {
+  TempDir dir;
+  {
+    std::ofstream(dir.file("bad.yaml")) << read_file(moons_config()) << "trian: {steps: 3}\n";
+  }
+  CommandResult r = run_command(flowlab() + " train " + dir.file("bad.yaml") + " --set run.dir=" + dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("trian: unknown key (did you mean 'train'?)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("bad.yaml:16:1"), std::string::npos) << r.output;
+
+  r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() +
+                  " --set train.optimizer.lr=-1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("train.optimizer.lr: expected a number > 0, got '-1' (--set train.optimizer.lr=-1)"),
+            std::string::npos)
+      << r.output;
+
+  r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() + " --set data.name=moon");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("did you mean 'moons'"), std::string::npos) << r.output;
+
+  r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() + " --set model.type=mpl");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown networks 'mpl' (did you mean 'mlp'?)"), std::string::npos) << r.output;
+
+  r = run_command(flowlab() + " train " + dir.file("missing.yaml"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("cannot read config file"), std::string::npos) << r.output;
+}
+
+TEST(Cli, TrainedMoonsBeatUntrainedOnEnergyDistance) {
+  TempDir dir;
+  CommandResult r = run_command(short_run(dir, "trained", 1500));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(short_run(dir, "untrained", 1));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* name : {"trained", "untrained"}) {
+    r = run_command(flowlab() + " eval " + dir.path() + "/" + name + " --n 2000 --json " + dir.file(std::string(name) + ".json"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  const double trained = json_value(read_file(dir.file("trained.json")), "energy_distance");
+  const double untrained = json_value(read_file(dir.file("untrained.json")), "energy_distance");
+  std::cout << "energy distance: trained " << trained << ", untrained " << untrained << "\n";
+  EXPECT_LT(trained, 0.15);
+  EXPECT_GT(untrained, 0.5);
+  EXPECT_LT(trained, 0.2 * untrained);
+
+  // sample writes .npy that numpy reads, and a PNG.
+  r = run_command(flowlab() + " sample " + dir.path() + "/trained --n 300 --solver rk4 --steps 20 --out " +
+                  dir.file("s.npy") + " --plot " + dir.file("s.png"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string py = testing::run_python("import numpy as np\nx = np.load('" + dir.file("s.npy") +
+                                             "')\nprint(x.shape, x.dtype, bool(np.isfinite(x).all()))\n");
+  EXPECT_NE(py.find("(300, 2) float32 True"), std::string::npos) << py;
+  EXPECT_GT(std::filesystem::file_size(dir.file("s.png")), 1000u);
+  r = run_command(flowlab() + " sample " + dir.path() + "/trained --n 100 --solver dopri5 --atol 1e-4 --rtol 1e-4 --out " +
+                  dir.file("d.npy"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(Cli, ResumeContinuesExactly) {
+  TempDir dir;
+  const std::string extra = "--set train.log_every=1 --set train.checkpoint_every=20 --set train.keep_last=0";
+  CommandResult r = run_command(short_run(dir, "full", 60, extra));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(short_run(dir, "cut", 60, extra));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Pretend the second run died after step 20: drop later checkpoints, then resume.
+  const std::string cut = dir.path() + "/cut";
+  std::filesystem::remove(cut + "/checkpoints/step_000000040.pt");
+  std::filesystem::remove(cut + "/checkpoints/step_000000060.pt");
+  r = run_command(short_run(dir, "cut", 60, extra + " --resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resuming"), std::string::npos) << r.output;
+
+  auto losses = [&](const std::string& run) {
+    std::vector<std::string> out;
+    std::ifstream in(dir.path() + "/" + run + "/metrics.jsonl");
+    std::smatch m;
+    for (std::string line; std::getline(in, line);) {
+      if (std::regex_search(line, m, std::regex("\"loss\": ([^,]+)"))) out.push_back(m[1]);
+    }
+    return out;
+  };
+  const auto full = losses("full"), resumed = losses("cut");
+  ASSERT_EQ(full.size(), 60u);
+  EXPECT_EQ(full, resumed);
+
+  // Training again without --resume refuses to clobber the run.
+  r = run_command(short_run(dir, "full", 60));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("already holds checkpoints"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CtrlCSavesACheckpointAndExits130) {
+  TempDir dir;
+  const std::string log = dir.file("log.txt");
+  const std::string command = short_run(dir, "long", 1000000, "--set train.log_every=10") + " > " + log + " 2>&1";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until training has logged a few steps.
+  const std::string metrics = dir.path() + "/long/metrics.jsonl";
+  for (int i = 0; i < 600 && read_file(metrics).size() < 200; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_GT(read_file(metrics).size(), 0u) << read_file(log);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130) << read_file(log);
+  EXPECT_NE(read_file(log).find("interrupted at step"), std::string::npos) << read_file(log);
+  bool found = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/long/checkpoints")) {
+    found = found || e.path().extension() == ".pt";
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+  }
+  EXPECT_TRUE(found);
+  CommandResult r = run_command(flowlab() + " sample " + dir.path() + "/long --n 50 --steps 5 --out " + dir.file("x.npy"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
+  TempDir dir;
+  // 400 clean rows and one huge row whose squared error overflows float32: some batch
+  // eventually draws it, and the loss becomes infinite there.
+  testing::run_python("import numpy as np\nx = np.random.default_rng(0).normal(size=(401, 2)).astype(np.float32)\n"
+                      "x[200] = 1e30\nnp.save('" + dir.file("data.npy") + "', x)\n");
+  CommandResult r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() +
+                                " --set run.name=nan --set 'data={type: npy, path: " + dir.file("data.npy") +
+                                "}' --set train.batch_size=4 --set train.steps=5000 --set train.checkpoint_every=10"
+                                " --set train.eval_every=0 --set 'model.hidden=[16]'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("loss is (NaN|Infinity) at step ([0-9]+)"))) << r.output;
+  const int bad_step = std::stoi(m[2]);
+  EXPECT_GT(bad_step, 10) << r.output;
+  EXPECT_NE(r.output.find("Last good checkpoint: " + dir.path() + "/nan/checkpoints/step_"), std::string::npos)
+      << r.output;
+  r = run_command(flowlab() + " sample " + dir.path() + "/nan --n 20 --steps 4 --out " + dir.file("x.npy"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const std::string py = testing::run_python("import numpy as np\nprint(bool(np.isfinite(np.load('" + dir.file("x.npy") +
+                                             "')).all()))\n");
+  EXPECT_NE(py.find("True"), std::string::npos);
+}
+
+TEST(Cli, MissingAndCorruptCheckpoints) {
+  TempDir dir;
+  CommandResult r = run_command(flowlab() + " sample " + dir.path() + "/nothing");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("not a flowlab run directory"), std::string::npos) << r.output;
+
+  r = run_command(short_run(dir, "tiny", 3));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string ckpt = dir.path() + "/tiny/checkpoints/step_000000003.pt";
+  ASSERT_TRUE(std::filesystem::exists(ckpt));
+  r = run_command(flowlab() + " sample " + dir.path() + "/tiny --checkpoint " + dir.file("nope.pt"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("does not exist"), std::string::npos) << r.output;
+
+  // Truncate the checkpoint to half its size.
+  const auto size = std::filesystem::file_size(ckpt);
+  std::filesystem::resize_file(ckpt, size / 2);
+  r = run_command(flowlab() + " sample " + dir.path() + "/tiny --n 10");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("cannot read checkpoint " + ckpt), std::string::npos) << r.output;
+  {
+    std::ofstream(ckpt, std::ios::trunc) << "not a checkpoint";
+  }
+  r = run_command(flowlab() + " eval " + dir.path() + "/tiny --n 10");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("corrupt"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace flowlab
