@@ -1,4 +1,3 @@
-#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <cstdio>

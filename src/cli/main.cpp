@@ -2,12 +2,12 @@
 // exceptions into exit codes (0 ok, 1 failure, 2 bad usage or config, 130 interrupted).
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
-#include <spdlog/spdlog.h>
 
 #include <iostream>
 
 #include "commands.h"
 #include "flowlab/core/error.h"
+#include "flowlab/core/log.h"
 
 namespace {
 
@@ -64,7 +64,7 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_pattern("[%H:%M:%S] %v");
+  flowlab::init_logging();
   try {
     return dispatch(argc, argv);
   } catch (const flowlab::Interrupted& e) {

@@ -1,9 +1,9 @@
-#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <chrono>
 
 #include "commands.h"
+#include "flowlab/core/log.h"
 #include "flowlab/io/npy.h"
 #include "flowlab/io/plot.h"
 #include "flowlab/train/evaluation.h"
@@ -29,16 +29,17 @@ int sample_command(const SampleArgs& args) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::string out = args.out.empty() ? exp.run_dir() + "/samples/samples.npy" : args.out;
   io::write_npy(out, samples.x);
-  spdlog::info("{} samples from {} (step {}) with {}: {} field evaluations, {} rejected steps, {:.2f} s -> {}",
-               exp.sample.n, run.checkpoint, run.step, exp.sample.solver, samples.nfe, samples.rejected, seconds,
-               out);
+  log_info(format("%lld samples from %s (step %lld) with %s: %lld field evaluations, %lld rejected steps, %.2f s -> %s",
+                  static_cast<long long>(exp.sample.n), run.checkpoint.c_str(), static_cast<long long>(run.step),
+                  exp.sample.solver.c_str(), static_cast<long long>(samples.nfe),
+                  static_cast<long long>(samples.rejected), seconds, out.c_str()));
   if (samples.x.dim() == 2 && samples.x.size(1) >= 2) {
     const std::string plot = args.plot.empty() ? exp.run_dir() + "/plots/samples.png" : args.plot;
     auto gen = data::make_generator(seed + 1);
     io::plot_samples_beside_data(plot, samples.x, exp.data->sample(samples.x.size(0), gen).x);
-    spdlog::info("plot (data left, samples right) -> {}", plot);
+    log_info("plot (data left, samples right) -> " + plot);
   } else if (!args.plot.empty()) {
-    spdlog::warn("--plot: samples are {}-dimensional; plots need 2-D points", samples.x.dim() == 2 ? samples.x.size(1) : 0);
+    log_warn("--plot: samples are not 2-D points; no plot written");
   }
   return 0;
 }

@@ -1,6 +1,5 @@
 #include "flowlab/train/trainer.h"
 
-#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -14,6 +13,7 @@
 #include <sstream>
 
 #include "flowlab/core/error.h"
+#include "flowlab/core/log.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/train/checkpoint.h"
@@ -106,7 +106,7 @@ void Trainer::run(bool resume) {
         load_checkpoint(existing.back(), exp_.network.get(), exp_.ema_network.get(), exp_.optimizer.get(), &generator_);
     start = meta.step;
     truncate_metrics(dir + "/metrics.jsonl", start);
-    spdlog::info("resuming {} from step {} ({})", dir, start, existing.back());
+    log_info("resuming " + dir + " from step " + std::to_string(start) + " (" + existing.back() + ")");
   } else {
     if (!existing.empty()) {
       throw ConfigError(dir + " already holds checkpoints; pass --resume to continue that run, or choose another " +
@@ -176,9 +176,10 @@ void Trainer::run(bool resume) {
       }
       json << "}";
       log_metrics_line(json.str());
-      spdlog::info("step {}/{} loss {:.5f} lr {:.3g} grad {:.3g} {:.1f} it/s ETA {}{}", done, opt.steps,
-                   interval_loss / interval_steps, lr, grad_norm, rate,
-                   format_duration((opt.steps - done) / std::max(rate, 1e-9)), eval_text);
+      log_info(format("step %lld/%lld loss %.5f lr %.3g grad %.3g %.1f it/s ETA %s", static_cast<long long>(done),
+                      static_cast<long long>(opt.steps), interval_loss / interval_steps, lr, grad_norm, rate,
+                      format_duration((opt.steps - done) / std::max(rate, 1e-9)).c_str()) +
+               eval_text);
       interval_start = std::chrono::steady_clock::now();
       interval_steps = 0;
       interval_loss = 0.0;

@@ -59,7 +59,6 @@ Box lit_box(const Decoded& image, int x0, int x1, int threshold) {
   return box;
 }
 
-Image to_image(const Decoded& decoded) { return Image{decoded.width, decoded.height, decoded.rgb}; }
 
 TEST(Png, WritesAValidPngThatDecodesToTheSamePixels) {
   TempDir dir;
