@@ -166,6 +166,11 @@ TEST(Cli, ResumeContinuesExactly) {
   ASSERT_EQ(full.size(), 60u);
   EXPECT_EQ(full, resumed);
 
+  // The saved config alone reproduces the run.
+  r = run_command(flowlab() + " train " + dir.path() + "/full/config.yaml --set run.name=again");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(losses("again"), full);
+
   // Training again without --resume refuses to clobber the run.
   r = run_command(short_run(dir, "full", 60));
   EXPECT_EQ(r.exit_code, 2);
