@@ -22,7 +22,7 @@ void register_all() {
     objectives::register_builtin_objectives();
     solvers::register_builtin_solvers();
     ot::register_builtin_metrics();
-    train::register_builtin_optimizers();
+    train::register_builtin_training();
   });
 }
 

@@ -38,15 +38,21 @@ struct ConstantSchedule : LrSchedule {
 
 struct WarmupOptions {
   int64_t warmup = 0;
-  double min_factor = 0.0;
-  static WarmupOptions read(config::Node& node, bool decays) {
+  static WarmupOptions read(config::Node& node) {
     WarmupOptions o;
     o.warmup = node.get<int64_t>("warmup", o.warmup, "linear warm-up steps from 0");
     node.expect(o.warmup >= 0, "warmup", "an integer >= 0");
-    if (decays) {
-      o.min_factor = node.get<double>("min_factor", o.min_factor, "final learning rate as a fraction of lr");
-      node.expect(o.min_factor >= 0 && o.min_factor <= 1, "min_factor", "a number in [0, 1]");
-    }
+    return o;
+  }
+};
+
+struct CosineOptions : WarmupOptions {
+  double min_factor = 0.0;
+  static CosineOptions read(config::Node& node) {
+    CosineOptions o;
+    static_cast<WarmupOptions&>(o) = WarmupOptions::read(node);
+    o.min_factor = node.get<double>("min_factor", o.min_factor, "final learning rate as a fraction of lr");
+    node.expect(o.min_factor >= 0 && o.min_factor <= 1, "min_factor", "a number in [0, 1]");
     return o;
   }
 };
@@ -63,15 +69,29 @@ struct WarmupSchedule : LrSchedule {
 
 // Linear warm-up, then half a cosine from 1 down to min_factor at the last step.
 struct CosineSchedule : LrSchedule {
-  explicit CosineSchedule(const WarmupOptions& o) : options(o) {}
+  explicit CosineSchedule(const CosineOptions& o) : options(o) {}
   double factor(int64_t step, int64_t total) const override {
     if (step < options.warmup) return warmup_factor(step, options.warmup);
     const double span = static_cast<double>(std::max<int64_t>(1, total - options.warmup));
     const double progress = std::min(1.0, static_cast<double>(step - options.warmup) / span);
     return options.min_factor + (1.0 - options.min_factor) * 0.5 * (1.0 + std::cos(M_PI * progress));
   }
-  WarmupOptions options;
+  CosineOptions options;
 };
+
+// Adam and AdamW share their options; only the weight-decay rule and its default differ.
+template <class Optimizer, class TorchOptions>
+void add_adam_variant(const std::string& name, const std::string& doc, double default_weight_decay) {
+  optimizer_registry().add(
+      name, doc,
+      [default_weight_decay](config::Node& node, std::vector<torch::Tensor> params)
+          -> std::unique_ptr<torch::optim::Optimizer> {
+        const AdamOptions o = AdamOptions::read(node, default_weight_decay);
+        return std::make_unique<Optimizer>(
+            params, TorchOptions(o.lr).betas({o.betas[0], o.betas[1]}).eps(o.eps).weight_decay(o.weight_decay));
+      },
+      [default_weight_decay](config::Node& node) { AdamOptions::read(node, default_weight_decay); });
+}
 
 }  // namespace
 
@@ -93,37 +113,16 @@ double learning_rate(const torch::optim::Optimizer& optimizer) {
   return optimizer.param_groups().at(0).options().get_lr();
 }
 
-void register_builtin_optimizers() {
-  optimizer_registry().add(
-      "adam", "Adam (Kingma & Ba), weight_decay as L2 penalty",
-      [](config::Node& node, std::vector<torch::Tensor> params) -> std::unique_ptr<torch::optim::Optimizer> {
-        const AdamOptions o = AdamOptions::read(node, 0.0);
-        return std::make_unique<torch::optim::Adam>(
-            params, torch::optim::AdamOptions(o.lr).betas({o.betas[0], o.betas[1]}).eps(o.eps).weight_decay(o.weight_decay));
-      },
-      [](config::Node& node) { AdamOptions::read(node, 0.0); });
-  optimizer_registry().add(
-      "adamw", "AdamW (Loshchilov & Hutter), decoupled weight decay",
-      [](config::Node& node, std::vector<torch::Tensor> params) -> std::unique_ptr<torch::optim::Optimizer> {
-        const AdamOptions o = AdamOptions::read(node, 0.01);
-        return std::make_unique<torch::optim::AdamW>(
-            params, torch::optim::AdamWOptions(o.lr).betas({o.betas[0], o.betas[1]}).eps(o.eps).weight_decay(o.weight_decay));
-      },
-      [](config::Node& node) { AdamOptions::read(node, 0.01); });
-
+void register_builtin_training() {
+  add_adam_variant<torch::optim::Adam, torch::optim::AdamOptions>(
+      "adam", "Adam (Kingma & Ba), weight_decay as L2 penalty", 0.0);
+  add_adam_variant<torch::optim::AdamW, torch::optim::AdamWOptions>(
+      "adamw", "AdamW (Loshchilov & Hutter), decoupled weight decay", 0.01);
   schedule_registry().add_component<ConstantSchedule, NoOptions>("constant", "constant learning rate");
-  schedule_registry().add(
-      "warmup", "linear warm-up over `warmup` steps, then constant",
-      [](config::Node& node) -> std::unique_ptr<LrSchedule> {
-        return std::make_unique<WarmupSchedule>(WarmupOptions::read(node, false));
-      },
-      [](config::Node& node) { WarmupOptions::read(node, false); });
-  schedule_registry().add(
-      "cosine", "linear warm-up, then cosine decay to min_factor * lr at the last step",
-      [](config::Node& node) -> std::unique_ptr<LrSchedule> {
-        return std::make_unique<CosineSchedule>(WarmupOptions::read(node, true));
-      },
-      [](config::Node& node) { WarmupOptions::read(node, true); });
+  schedule_registry().add_component<WarmupSchedule, WarmupOptions>(
+      "warmup", "linear warm-up over `warmup` steps, then constant");
+  schedule_registry().add_component<CosineSchedule, CosineOptions>(
+      "cosine", "linear warm-up, then cosine decay to min_factor * lr at the last step");
 }
 
 }  // namespace flowlab::train

@@ -31,6 +31,6 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 /// The learning rate of the first parameter group.
 double learning_rate(const torch::optim::Optimizer& optimizer);
 
-void register_builtin_optimizers();
+void register_builtin_training();
 
 }  // namespace flowlab::train
