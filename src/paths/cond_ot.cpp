@@ -5,9 +5,8 @@
 namespace flowlab::paths {
 
 Coefficients CondOTPath::at(const torch::Tensor& t) const {
-  const auto zeros = torch::zeros_like(t);
   const auto ones = torch::ones_like(t);
-  return {1.0 - t, t, zeros, -ones, ones, zeros, zeros};
+  return with_zero_gamma(1.0 - t, t.clone(), -ones, ones);
 }
 
 }  // namespace flowlab::paths

@@ -106,6 +106,13 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   network->to(device);
   ema_network->to(device);
   path->check_convertible(network->prediction());
+  // Conversions from noise, data and score predictions divide by coefficients that vanish at
+  // an endpoint; sampling them needs the endpoint handling that comes with the paths work.
+  if (network->prediction() != paths::Prediction::kVelocity) {
+    model_node.fail("predicts", "training and sampling support 'velocity' predictions so far; '" +
+                                    paths::to_string(network->prediction()) +
+                                    "' converts correctly (paths::Path::to_velocity) but its samplers are not done");
+  }
 
   config::Node objective_node = config.section("objective", "the training loss");
   objective = objectives::objective_registry().create(objective_node);

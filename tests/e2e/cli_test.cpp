@@ -102,6 +102,10 @@ TEST(Cli, ConfigErrorsExitTwoWithKeyPathAndLine) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("unknown networks 'mpl' (did you mean 'mlp'?)"), std::string::npos) << r.output;
 
+  r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() + " --set model.predicts=data");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("model.predicts: training and sampling support 'velocity'"), std::string::npos) << r.output;
+
   r = run_command(flowlab() + " train " + dir.file("missing.yaml"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("cannot read config file"), std::string::npos) << r.output;
