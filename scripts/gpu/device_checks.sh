@@ -3,7 +3,7 @@
 # CUDA, run the test suite (run.device: auto picks the GPU), a moons run on
 # device: cuda, and the training-throughput benchmark on the GPU.
 # Prepare on the development machine first (downloads Debian packages into .deps/):
-#   ../shared/device/fetch-debs.sh libcli11-dev libstb-dev zlib1g-dev
+#   ../shared/device/fetch-debs.sh libcli11-dev libstb-dev zlib1g-dev googletest
 # then carry .deps to the GPU machine and run this script from the repository root.
 set -uo pipefail
 out=${OUT:-/tmp/flowlab-gpu}
@@ -21,7 +21,7 @@ generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 start=$(date +%s)
 cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DFLOWLAB_USE_CUDA=ON -DFLOWLAB_PCH=ON \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$deps/usr;$deps/usr/share/cmake" -DFLOWLAB_PYTHON="$(command -v python3)" \
-  "${zlib[@]}" >"$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
+  -DFLOWLAB_GTEST_SOURCE_DIR="$deps/usr/src/googletest" "${zlib[@]}" >"$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
 cmake --build build-gpu -j"$(nproc)" >"$out/build.log" 2>&1 || { grep -E "error" -A4 "$out/build.log" | head -60; exit 1; }
 echo "build: $(( $(date +%s) - start )) s"
 (cd build-gpu && timeout 300 ctest -j4 --output-on-failure >"$out/ctest.log" 2>&1); echo "ctest rc $?"
