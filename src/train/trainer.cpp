@@ -96,7 +96,6 @@ void Trainer::run(bool resume) {
   io::make_directories(exp_.checkpoint_dir());
   io::make_directories(dir + "/samples");
   io::make_directories(dir + "/plots");
-  generator_ = data::make_generator(static_cast<uint64_t>(exp_.run.seed));
 
   int64_t start = 0;
   const auto existing = list_checkpoints(exp_.checkpoint_dir());
