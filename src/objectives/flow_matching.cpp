@@ -4,14 +4,32 @@
 
 namespace flowlab::objectives {
 
-torch::Tensor sample_times(const std::string& sampler, int64_t n, at::Generator& gen) {
-  if (sampler == "uniform") return torch::rand({n}, gen, torch::kFloat32);
-  throw Error("unknown time sampler '" + sampler + "'");
+TimeSamplerOptions TimeSamplerOptions::read(config::Node& node) {
+  TimeSamplerOptions o;
+  o.type = node.get_choice("time_sampler", o.type, {"uniform", "logit_normal", "stratified"},
+                           "distribution of the training times t");
+  if (o.type == "logit_normal" || node.describing()) {
+    o.logit_mean = node.get<double>("logit_mean", o.logit_mean, "logit_normal: mean of logit(t)");
+    o.logit_std = node.get<double>("logit_std", o.logit_std, "logit_normal: std of logit(t)");
+    node.expect(o.logit_std > 0, "logit_std", "a number > 0");
+  }
+  return o;
+}
+
+torch::Tensor sample_times(const TimeSamplerOptions& sampler, int64_t n, at::Generator& gen) {
+  if (sampler.type == "logit_normal") {
+    return torch::sigmoid(sampler.logit_mean + sampler.logit_std * torch::randn({n}, gen, torch::kFloat32));
+  }
+  if (sampler.type == "stratified") {
+    const auto bins = torch::randperm(n, gen, torch::kLong).to(torch::kFloat32);
+    return ((bins + torch::rand({n}, gen, torch::kFloat32)) / static_cast<double>(n)).clamp_max(1.0f);
+  }
+  return torch::rand({n}, gen, torch::kFloat32);
 }
 
 FlowMatchingOptions FlowMatchingOptions::read(config::Node& node) {
   FlowMatchingOptions o;
-  o.time_sampler = node.get_choice("time_sampler", o.time_sampler, {"uniform"}, "distribution of t");
+  o.time_sampler = TimeSamplerOptions::read(node);
   return o;
 }
 

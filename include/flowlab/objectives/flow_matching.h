@@ -4,7 +4,7 @@
 namespace flowlab::objectives {
 
 struct FlowMatchingOptions {
-  std::string time_sampler = "uniform";
+  TimeSamplerOptions time_sampler;
   static FlowMatchingOptions read(config::Node& node);
 };
 

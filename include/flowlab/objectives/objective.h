@@ -21,8 +21,18 @@ class Objective {
                              const torch::Tensor& x1, at::Generator& gen) const = 0;
 };
 
-/// Draws t [n] in [0, 1] by name ("uniform").
-torch::Tensor sample_times(const std::string& sampler, int64_t n, at::Generator& gen);
+/// How training times t in [0, 1] are drawn.
+struct TimeSamplerOptions {
+  std::string type = "uniform";  ///< uniform | logit_normal | stratified
+  double logit_mean = 0.0;       ///< logit_normal: mean of logit(t)
+  double logit_std = 1.0;        ///< logit_normal: std of logit(t)
+  /// Reads `time_sampler` (and, for logit_normal, logit_mean and logit_std) from an objective section.
+  static TimeSamplerOptions read(config::Node& node);
+};
+
+/// Draws t [n]: uniform on [0, 1]; logit-normal (t = sigmoid(m + s N(0, 1))); or
+/// stratified (one uniform draw in each of the n bins [i/n, (i+1)/n), in random order).
+torch::Tensor sample_times(const TimeSamplerOptions& sampler, int64_t n, at::Generator& gen);
 
 /// The "objectives" family: flow_matching.
 Registry<Objective>& objective_registry();
