@@ -235,6 +235,24 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_NE(py.find("True"), std::string::npos);
 }
 
+TEST(Cli, EveryShippedConfigTrainsAndSamples) {
+  // Each configs/**/*.yaml is also a smoke test: a few steps, then sampling.
+  TempDir dir;
+  int count = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(testing::source_dir() + "/configs")) {
+    if (e.path().extension() != ".yaml") continue;
+    ++count;
+    const std::string name = "smoke" + std::to_string(count);
+    CommandResult r = run_command(flowlab() + " train " + e.path().string() + " --set run.dir=" + dir.path() +
+                                  " --set run.name=" + name + " --set run.threads=1 --set train.steps=20" +
+                                  " --set train.eval_every=0 --set train.log_every=10");
+    ASSERT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
+    r = run_command(flowlab() + " sample " + dir.path() + "/" + name + " --n 64 --steps 4");
+    EXPECT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
+  }
+  EXPECT_GE(count, 2);
+}
+
 TEST(Cli, MissingAndCorruptCheckpoints) {
   TempDir dir;
   CommandResult r = run_command(flowlab() + " sample " + dir.path() + "/nothing");
