@@ -24,8 +24,7 @@ int list_command(const std::string& family) {
     }
   }
   if (!found) {
-    throw ConfigError("unknown family '" + family + "'" + did_you_mean(family, families) +
-                      "; known: " + join(families, ", "));
+    throw ConfigError(unknown_name("family", family, families));
   }
   return 0;
 }

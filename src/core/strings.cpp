@@ -43,6 +43,10 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return m.empty() ? std::string() : " (did you mean '" + m + "'?)";
 }
 
+std::string unknown_name(const std::string& what, const std::string& name, const std::vector<std::string>& known) {
+  return "unknown " + what + " '" + name + "'" + did_you_mean(name, known) + "; known: " + join(known, ", ");
+}
+
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
   std::string out;
   for (std::size_t i = 0; i < parts.size(); ++i) {

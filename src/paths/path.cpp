@@ -72,10 +72,9 @@ GaussianTerms gaussian_terms(const Path& path, const torch::Tensor& x, const tor
           b(c.alpha * c.d_alpha + c.gamma_d_gamma), b(c.alpha), b(c.gamma)};
 }
 
-torch::Tensor data_estimate(const Path& path, Prediction kind, const torch::Tensor& out, const torch::Tensor& x,
-                            const torch::Tensor& t) {
+torch::Tensor data_estimate(const GaussianTerms& g, Prediction kind, const torch::Tensor& out,
+                            const torch::Tensor& x) {
   if (kind == Prediction::kData) return out;
-  const GaussianTerms g = gaussian_terms(path, x, t);
   switch (kind) {
     case Prediction::kScore: return (x + g.sigma2 * out) / g.beta;
     case Prediction::kNoise: return (x - g.sigma2 / g.alpha * out) / g.beta;
@@ -95,8 +94,8 @@ torch::Tensor Path::to_velocity(Prediction kind, const torch::Tensor& out, const
                                 const torch::Tensor& t) const {
   if (kind == Prediction::kVelocity) return out;
   check_convertible(kind);
-  const torch::Tensor x1_hat = data_estimate(*this, kind, out, x, t);
   const GaussianTerms g = gaussian_terms(*this, x, t);
+  const torch::Tensor x1_hat = data_estimate(g, kind, out, x);
   return g.sigma_d_sigma / g.sigma2 * (x - g.beta * x1_hat) + g.d_beta * x1_hat;
 }
 
@@ -104,8 +103,8 @@ torch::Tensor Path::to_score(Prediction kind, const torch::Tensor& out, const to
                              const torch::Tensor& t) const {
   if (kind == Prediction::kScore) return out;
   check_convertible(kind);
-  const torch::Tensor x1_hat = data_estimate(*this, kind, out, x, t);
   const GaussianTerms g = gaussian_terms(*this, x, t);
+  const torch::Tensor x1_hat = data_estimate(g, kind, out, x);
   return -(x - g.beta * x1_hat) / g.sigma2;
 }
 
@@ -113,7 +112,7 @@ torch::Tensor Path::to_data(Prediction kind, const torch::Tensor& out, const tor
                             const torch::Tensor& t) const {
   if (kind == Prediction::kData) return out;
   check_convertible(kind);
-  return data_estimate(*this, kind, out, x, t);
+  return data_estimate(gaussian_terms(*this, x, t), kind, out, x);
 }
 
 }  // namespace flowlab::paths

@@ -15,7 +15,7 @@ Prediction parse_prediction(const std::string& name) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == name) return static_cast<Prediction>(i);
   }
-  throw ConfigError("unknown prediction '" + name + "'" + did_you_mean(name, names) + "; known: " + join(names, ", "));
+  throw ConfigError(unknown_name("prediction", name, names));
 }
 
 std::string to_string(Prediction p) { return prediction_names().at(static_cast<std::size_t>(p)); }

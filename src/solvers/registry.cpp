@@ -56,8 +56,7 @@ std::unique_ptr<Solver> make_solver(const std::string& name, const SolverOptions
   for (const ButcherTableau* tableau : fixed_step_tableaux()) {
     if (tableau->name == name) return detail::make_fixed_step_solver(*tableau, options);
   }
-  const std::vector<std::string> known = builtin_names();
-  throw Error("unknown solver '" + name + "'" + did_you_mean(name, known) + "; known: " + join(known, ", "));
+  throw Error(unknown_name("solver", name, builtin_names()));
 }
 
 }  // namespace flowlab::solvers

@@ -36,11 +36,11 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Network& network, const s
 std::map<std::string, double> score_samples(Experiment& exp, const torch::Tensor& samples, uint64_t seed) {
   torch::NoGradGuard no_grad;
   auto gen = data::make_generator(seed);
-  const torch::Tensor reference = exp.data->sample(samples.size(0), gen).x;
+  const torch::Tensor reference = exp.data->sample(samples.size(0), gen).x.to(exp.device).flatten(1);
+  const torch::Tensor model = samples.to(exp.device).flatten(1);
   std::map<std::string, double> scores;
   for (std::size_t i = 0; i < exp.metrics.size(); ++i) {
-    scores[exp.eval.metrics[i]] =
-        exp.metrics[i]->compute(samples.to(exp.device).flatten(1), reference.to(exp.device).flatten(1), gen);
+    scores[exp.eval.metrics[i]] = exp.metrics[i]->compute(model, reference, gen);
   }
   return scores;
 }

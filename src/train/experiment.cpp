@@ -46,12 +46,7 @@ SampleOptions SampleOptions::read(config::Node& node) {
 EvalOptions EvalOptions::read(config::Node& node) {
   EvalOptions o;
   o.metrics = node.get<std::vector<std::string>>("metrics", o.metrics, "metrics (see `flowlab list metrics`)");
-  for (const auto& m : o.metrics) {
-    if (!ot::metric_registry().contains(m)) {
-      node.fail("metrics", "unknown metric '" + m + "'" + did_you_mean(m, ot::metric_registry().names()) +
-                               "; known: " + join(ot::metric_registry().names(), ", "));
-    }
-  }
+  for (const auto& m : o.metrics) ot::metric_registry().check_known(node, "metrics", m);
   o.n = node.get<int64_t>("n", o.n, "samples (and data points) per evaluation");
   node.expect(o.n >= 2, "n", "an integer >= 2");
   return o;
@@ -144,11 +139,7 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
 
   config::Node sample_node = config.section("sample", "sampling");
   sample = SampleOptions::read(sample_node);
-  if (!solvers::solver_registry().contains(sample.solver)) {
-    sample_node.fail("solver", "unknown solver '" + sample.solver + "'" +
-                                   did_you_mean(sample.solver, solvers::solver_registry().names()) +
-                                   "; known: " + join(solvers::solver_registry().names(), ", "));
-  }
+  solvers::solver_registry().check_known(sample_node, "solver", sample.solver);
   config::Node eval_node = config.section("eval", "evaluation metrics");
   eval = EvalOptions::read(eval_node);
   for (const auto& name : eval.metrics) {

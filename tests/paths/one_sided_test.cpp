@@ -4,26 +4,19 @@
 #include <torch/torch.h>
 
 #include <cmath>
-#include <mutex>
 
 #include "flowlab/paths/path.h"
+#include "paths/make_path.h"
 
 namespace flowlab::paths {
 namespace {
-
-std::unique_ptr<Path> make(const std::string& yaml) {
-  static std::once_flag once;
-  std::call_once(once, [] { register_builtin_paths(); });
-  config::Node node = config::Node::parse(yaml, "path.yaml");
-  return path_registry().create(node);
-}
 
 torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
 
 class OneSided : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OneSided, EndpointsMatchTheConvention) {
-  auto path = make(GetParam());
+  auto path = make_path(GetParam());
   const Coefficients c = path->at(f64({0.0, 1.0}));
   // VP reaches the source only approximately: beta(0) = exp(-(beta_min + beta_max) / 4).
   double beta0 = 0.0;
@@ -37,7 +30,7 @@ TEST_P(OneSided, EndpointsMatchTheConvention) {
 }
 
 TEST_P(OneSided, DerivativesMatchCentralDifferences) {
-  auto path = make(GetParam());
+  auto path = make_path(GetParam());
   const auto t = f64({0.05, 0.2, 0.5, 0.8, 0.95});
   const double h = 1e-6;
   const Coefficients c = path->at(t), up = path->at(t + h), down = path->at(t - h);
@@ -46,7 +39,7 @@ TEST_P(OneSided, DerivativesMatchCentralDifferences) {
 }
 
 TEST_P(OneSided, SampleAndTargetsFollowTheInterpolant) {
-  auto path = make(GetParam());
+  auto path = make_path(GetParam());
   torch::manual_seed(3);
   const auto x0 = torch::randn({6, 3}, torch::kFloat64), x1 = torch::randn({6, 3}, torch::kFloat64);
   const auto t = torch::rand({6}, torch::kFloat64) * 0.9 + 0.05;
@@ -65,7 +58,7 @@ TEST_P(OneSided, SampleAndTargetsFollowTheInterpolant) {
 TEST_P(OneSided, GaussianDataClosedFormVelocityAndScore) {
   // Data N(mu, sigma^2 I): x_t ~ N(beta mu, v I), v = alpha^2 + beta^2 sigma^2, so
   // score = -(x - beta mu) / v and b = d_beta mu + (alpha d_alpha + beta d_beta sigma^2) / v (x - beta mu).
-  auto path = make(GetParam());
+  auto path = make_path(GetParam());
   const double sigma = 0.6;
   const auto mu = f64({0.5, -1.5});
   torch::manual_seed(4);
@@ -89,10 +82,10 @@ INSTANTIATE_TEST_SUITE_P(Paths, OneSided,
                                            "type: sbdm\n", "type: vp\n", "type: vp\nbeta_min: 0.5\nbeta_max: 8\n"));
 
 TEST(PathRegistry, OptionsAreValidated) {
-  EXPECT_THROW(make("type: polynomial\nn: 0\n"), ConfigError);
-  EXPECT_THROW(make("type: vp\nbeta_min: 5\nbeta_max: 1\n"), ConfigError);
-  EXPECT_THROW(make("type: trig\nn: 2\n"), ConfigError);
-  EXPECT_THROW(make("type: cond_ott\n"), ConfigError);
+  EXPECT_THROW(make_path("type: polynomial\nn: 0\n"), ConfigError);
+  EXPECT_THROW(make_path("type: vp\nbeta_min: 5\nbeta_max: 1\n"), ConfigError);
+  EXPECT_THROW(make_path("type: trig\nn: 2\n"), ConfigError);
+  EXPECT_THROW(make_path("type: cond_ott\n"), ConfigError);
 }
 
 }  // namespace

@@ -5,22 +5,16 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <mutex>
+#include "paths/make_path.h"
+
 
 namespace flowlab::paths {
 namespace {
 
-std::unique_ptr<Path> make(const std::string& yaml) {
-  static std::once_flag once;
-  std::call_once(once, [] { register_builtin_paths(); });
-  config::Node node = config::Node::parse(yaml, "path.yaml");
-  return path_registry().create(node);
-}
-
 class TwoSided : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TwoSided, EndpointsMatchTheConvention) {
-  auto path = make(GetParam());
+  auto path = make_path(GetParam());
   const Coefficients c = path->at(torch::tensor({0.0, 1.0}, torch::kFloat64));
   EXPECT_NEAR(c.alpha[0].item<double>(), 1.0, 1e-12);
   EXPECT_NEAR(c.beta[0].item<double>(), 0.0, 1e-12);
@@ -32,7 +26,7 @@ TEST_P(TwoSided, EndpointsMatchTheConvention) {
 }
 
 TEST_P(TwoSided, DerivativesMatchCentralDifferences) {
-  auto path = make(GetParam());
+  auto path = make_path(GetParam());
   const auto t = torch::tensor({0.05, 0.2, 0.45, 0.55, 0.8, 0.95}, torch::kFloat64);
   const double h = 1e-6;
   const Coefficients c = path->at(t), up = path->at(t + h), down = path->at(t - h);
@@ -43,7 +37,7 @@ TEST_P(TwoSided, DerivativesMatchCentralDifferences) {
 }
 
 TEST_P(TwoSided, SampleIsTheInterpolantAndOnlyVelocityIsConvertible) {
-  auto path = make(GetParam());
+  auto path = make_path(GetParam());
   torch::manual_seed(5);
   const auto x0 = torch::randn({4, 3}, torch::kFloat64), x1 = torch::randn({4, 3}, torch::kFloat64);
   const auto z = torch::randn({4, 3}, torch::kFloat64);
@@ -76,7 +70,7 @@ TEST(TwoSidedPaths, BrownianGammaFollowsItsFormula) {
 }
 
 TEST(TwoSidedPaths, EncoderDecoderIsPureNoiseAtOneHalf) {
-  auto path = make("type: encoder_decoder\n");
+  auto path = make_path("type: encoder_decoder\n");
   const Coefficients c = path->at(torch::tensor({0.5}, torch::kFloat64));
   EXPECT_NEAR(c.alpha[0].item<double>(), 0.0, 1e-12);
   EXPECT_NEAR(c.beta[0].item<double>(), 0.0, 1e-12);
@@ -84,9 +78,9 @@ TEST(TwoSidedPaths, EncoderDecoderIsPureNoiseAtOneHalf) {
 }
 
 TEST(TwoSidedPaths, OptionsAreValidated) {
-  EXPECT_THROW(make("type: linear\ngamma: brownain\n"), ConfigError);
-  EXPECT_THROW(make("type: linear\ngamma: brownian\na: 5\n"), ConfigError);
-  EXPECT_THROW(make("type: linear\ngamma: zero\na: 1\n"), ConfigError);
+  EXPECT_THROW(make_path("type: linear\ngamma: brownain\n"), ConfigError);
+  EXPECT_THROW(make_path("type: linear\ngamma: brownian\na: 5\n"), ConfigError);
+  EXPECT_THROW(make_path("type: linear\ngamma: zero\na: 1\n"), ConfigError);
 }
 
 }  // namespace

@@ -30,6 +30,9 @@ class RegistryBase {
   virtual std::string doc(const std::string& name) const = 0;
   /// Options of `name`, read by a describing node.
   virtual std::vector<config::OptionDoc> options(const std::string& name) const = 0;
+  bool contains(const std::string& name) const;
+  /// Fails at `node.key` with the known names when `name` is not registered.
+  void check_known(const config::Node& node, const std::string& key, const std::string& name) const;
 
  private:
   std::string family_;
@@ -64,8 +67,6 @@ class Registry : public RegistryBase {
         [](config::Node& node) { Options::read(node); });
   }
 
-  bool contains(const std::string& name) const { return entries_.count(name) > 0; }
-
   /// Builds from a section with a `type:` key; then every unread key is an error.
   std::unique_ptr<Base> create(config::Node& node, Args... args) const {
     const std::string name = node.template require<std::string>("type", "which " + family() + " to use");
@@ -74,11 +75,8 @@ class Registry : public RegistryBase {
 
   /// Builds `name` from `node`; then every unread key of `node` is an error.
   std::unique_ptr<Base> create(const std::string& name, config::Node& node, Args... args) const {
+    check_known(node, "type", name);
     auto it = entries_.find(name);
-    if (it == entries_.end()) {
-      node.fail("type", "unknown " + family() + " '" + name + "'" + did_you_mean(name, names()) +
-                            "; known: " + join(names(), ", "));
-    }
     std::unique_ptr<Base> made = it->second.factory(node, args...);
     node.check_all_used();
     return made;
@@ -104,10 +102,7 @@ class Registry : public RegistryBase {
   };
   const Entry& entry(const std::string& name) const {
     auto it = entries_.find(name);
-    if (it == entries_.end()) {
-      throw ConfigError("unknown " + family() + " '" + name + "'" + did_you_mean(name, names()) +
-                        "; known: " + join(names(), ", "));
-    }
+    if (it == entries_.end()) throw ConfigError(unknown_name(family(), name, names()));
     return it->second;
   }
   std::map<std::string, Entry> entries_;

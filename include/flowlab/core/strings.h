@@ -14,6 +14,9 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 /// " (did you mean 'x'?)" or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
+/// "unknown <what> '<name>' (did you mean 'x'?); known: a, b, c".
+std::string unknown_name(const std::string& what, const std::string& name, const std::vector<std::string>& known);
+
 /// Joins with a separator.
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
