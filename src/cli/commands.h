@@ -17,7 +17,8 @@ struct SampleArgs {
   std::string run_dir;
   std::optional<int64_t> n, steps, seed;
   std::optional<std::string> solver, checkpoint;
-  std::optional<double> atol, rtol;
+  std::optional<double> atol, rtol, eps;
+  bool sde = false;
   std::string out, plot;
 };
 int sample_command(const SampleArgs& args);
@@ -26,6 +27,10 @@ struct EvalArgs {
   std::string run_dir;
   std::optional<int64_t> n, seed;
   std::optional<std::string> checkpoint;
+  std::vector<std::string> metrics;
+  std::string data;  ///< .npy of data points for nll (default: fresh draws from the data)
+  bool sde = false;
+  std::optional<double> eps;
   std::string json;
 };
 int eval_command(const EvalArgs& args);

@@ -36,14 +36,20 @@ int dispatch(int argc, char** argv) {
   sample_cmd->add_option("--checkpoint", sample.checkpoint, "checkpoint file (default: newest)");
   sample_cmd->add_option("--out", sample.out, "output .npy (default RUN_DIR/samples/samples.npy)");
   sample_cmd->add_option("--plot", sample.plot, "output .png (default RUN_DIR/plots/samples.png for 2-D data)");
+  sample_cmd->add_flag("--sde", sample.sde, "sample with the SDE dX = (b + eps s) dt + sqrt(2 eps) dW (sample.sde)");
+  sample_cmd->add_option("--eps", sample.eps, "SDE noise scale eps (implies --sde; schedule: sample.sde.eps_schedule)");
 
   EvalArgs eval;
-  auto* eval_cmd = app.add_subcommand("eval", "score a trained run's samples against fresh data");
+  auto* eval_cmd = app.add_subcommand("eval", "score a trained run: sample metrics against fresh data, and nll");
   eval_cmd->add_option("run_dir", eval.run_dir, "run directory")->required();
   eval_cmd->add_option("--n", eval.n, "samples and data points");
   eval_cmd->add_option("--seed", eval.seed, "seed of the source and data draws");
   eval_cmd->add_option("--checkpoint", eval.checkpoint, "checkpoint file (default: newest)");
   eval_cmd->add_option("--json", eval.json, "also write the scores as JSON");
+  eval_cmd->add_option("--metrics", eval.metrics, "metrics instead of eval.metrics, e.g. --metrics nll energy_distance");
+  eval_cmd->add_option("--data", eval.data, "nll: .npy of data points [n, ...] (default: n fresh draws)");
+  eval_cmd->add_flag("--sde", eval.sde, "sample metrics on SDE samples (sample.sde)");
+  eval_cmd->add_option("--eps", eval.eps, "SDE noise scale eps (implies --sde)");
 
   std::string family;
   auto* list_cmd = app.add_subcommand("list", "list components with their options, defaults and docs");

@@ -1,5 +1,6 @@
 #include "run_loading.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "flowlab/core/error.h"
@@ -24,10 +25,20 @@ LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& o
   LoadedRun run;
   run.experiment = std::make_unique<train::Experiment>(config);
   run.checkpoint = checkpoint ? *checkpoint : train::latest_checkpoint(run.experiment->checkpoint_dir());
-  run.step = train::load_checkpoint(run.checkpoint, run.experiment->network.get(),
-                                    run.experiment->ema_network.get(), nullptr, nullptr)
-                 .step;
+  const train::CheckpointMeta meta = train::load_checkpoint(run.checkpoint, run.experiment->model.get(),
+                                                           run.experiment->ema_model.get(), nullptr, nullptr);
+  run.step = meta.step;
+  run.experiment->path->load_state(meta.path_state);
   return run;
+}
+
+void add_sde_overrides(bool sde, const std::optional<double>& eps, std::vector<std::string>& overrides) {
+  if (sde || eps) overrides.push_back("sample.sde.enabled=true");
+  if (eps) {
+    char text[64];
+    std::snprintf(text, sizeof(text), "%.17g", *eps);
+    overrides.push_back(std::string("sample.sde.eps=") + text);
+  }
 }
 
 }  // namespace flowlab::cli

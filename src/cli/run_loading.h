@@ -19,4 +19,7 @@ struct LoadedRun {
 LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& overrides,
                    const std::optional<std::string>& checkpoint);
 
+/// `--sde` and `--eps E` as config overrides (sample.sde.enabled, sample.sde.eps); --eps implies --sde.
+void add_sde_overrides(bool sde, const std::optional<double>& eps, std::vector<std::string>& overrides);
+
 }  // namespace flowlab::cli

@@ -22,12 +22,12 @@ MlpOptions MlpOptions::read(config::Node& node) {
   config::Node embedding = node.section("time_embedding", "how t enters the network");
   o.time_embedding = TimeEmbeddingOptions::read(embedding);
   embedding.check_all_used();
-  o.predicts = node.get_choice("predicts", o.predicts, paths::prediction_names(), "what the output means");
   return o;
 }
 
-Mlp::Mlp(const MlpOptions& options, const SampleShape& shape)
-    : Network(paths::parse_prediction(options.predicts)), options_(options), shape_(shape) {
+Mlp::Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs)
+    : Network(outputs), options_(options), shape_(shape) {
+  TORCH_CHECK(outputs >= 1, "mlp: outputs must be >= 1, got ", outputs);
   const int64_t features = std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
   embedding_ = register_module("time_embedding", std::make_shared<TimeEmbeddingImpl>(options.time_embedding));
   layers_ = register_module("layers", torch::nn::ModuleList());
@@ -38,7 +38,7 @@ Mlp::Mlp(const MlpOptions& options, const SampleShape& shape)
     residual_.push_back(options.residual && h == width);
     width = h;
   }
-  output_ = register_module("output", torch::nn::Linear(width, features));
+  output_ = register_module("output", torch::nn::Linear(width, features * outputs));
 }
 
 torch::Tensor Mlp::activate(const torch::Tensor& h) const {
@@ -51,14 +51,16 @@ torch::Tensor Mlp::activate(const torch::Tensor& h) const {
 }
 
 torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t) {
-  TORCH_CHECK(x.dim() >= 1 && t.dim() == 1 && t.size(0) == x.size(0), "mlp: x ", x.sizes(), " and t ", t.sizes(),
+  TORCH_CHECK(x.dim() >= 2 && t.dim() == 1 && t.size(0) == x.size(0), "mlp: x ", x.sizes(), " and t ", t.sizes(),
               " must share the batch dimension");
   torch::Tensor h = torch::cat({x.flatten(1), embedding_->forward(t).to(x.dtype())}, 1);
   for (std::size_t i = 0; i < hidden_.size(); ++i) {
     torch::Tensor next = activate(hidden_[i]->forward(h));
     h = residual_[i] ? h + next : next;
   }
-  return output_->forward(h).view(x.sizes());
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape[1] *= outputs();  // heads stacked along dimension 1, each laid out like x
+  return output_->forward(h).view(shape);
 }
 
 }  // namespace flowlab::nn

@@ -5,18 +5,15 @@
 
 namespace flowlab::nn {
 
-Registry<Network, const SampleShape&>& network_registry() {
-  static Registry<Network, const SampleShape&> registry("networks");
+Registry<Network, const SampleShape&, int64_t>& network_registry() {
+  static Registry<Network, const SampleShape&, int64_t> registry("networks");
   return registry;
 }
 
 void register_builtin_networks() {
+  if (network_registry().contains("mlp")) return;  // already registered
   network_registry().add_component<Mlp, MlpOptions>(
       "mlp", "multilayer perceptron on [flatten(x), embed(t)], optional residual blocks");
-}
-
-std::shared_ptr<Network> make_network(config::Node& model, const SampleShape& shape) {
-  return std::shared_ptr<Network>(network_registry().create(model, shape));
 }
 
 }  // namespace flowlab::nn

@@ -27,21 +27,70 @@ torch::Tensor sample_times(const TimeSamplerOptions& sampler, int64_t n, at::Gen
   return torch::rand({n}, gen, torch::kFloat32);
 }
 
-FlowMatchingOptions FlowMatchingOptions::read(config::Node& node) {
-  FlowMatchingOptions o;
-  o.time_sampler = TimeSamplerOptions::read(node);
+LossWeightOptions LossWeightOptions::read(config::Node& node) {
+  LossWeightOptions o;
+  o.type = node.get_choice("weighting", o.type, {"none", "snr", "min_snr", "sigmoid"},
+                           "per-time loss weight w(t) from SNR = beta^2/(alpha^2 + gamma^2)");
+  if (o.type == "min_snr" || node.describing()) {
+    o.snr_gamma = node.get<double>("snr_gamma", o.snr_gamma, "min_snr: w = min(SNR, snr_gamma) / SNR");
+    node.expect(o.snr_gamma > 0, "snr_gamma", "a number > 0");
+  }
+  if (o.type == "sigmoid" || node.describing()) {
+    o.sigmoid_bias = node.get<double>("sigmoid_bias", o.sigmoid_bias, "sigmoid: w = sigmoid(sigmoid_bias - log SNR)");
+  }
   return o;
 }
 
-torch::Tensor FlowMatching::loss(nn::Network& network, const paths::Path& path, const torch::Tensor& x0,
+torch::Tensor loss_weights(const LossWeightOptions& options, const paths::Path& path, const torch::Tensor& t) {
+  if (options.type == "none") return torch::ones_like(t);
+  const double clip = path.clip();
+  const paths::Coefficients c = path.at(t.clamp(clip, 1.0 - clip));
+  const torch::Tensor snr = c.beta * c.beta / (c.alpha * c.alpha + c.gamma * c.gamma);
+  if (options.type == "snr") return snr;
+  // min(SNR, g) / SNR written as min(1, g / SNR): finite (1) where SNR = 0.
+  if (options.type == "min_snr") return torch::clamp_max(options.snr_gamma / snr, 1.0);
+  return torch::sigmoid(options.sigmoid_bias - torch::log(snr));
+}
+
+FlowMatchingOptions FlowMatchingOptions::read(config::Node& node) {
+  FlowMatchingOptions o;
+  o.time_sampler = TimeSamplerOptions::read(node);
+  o.weighting = LossWeightOptions::read(node);
+  o.antithetic = node.get<bool>("antithetic", o.antithetic,
+                                "average the loss over z and -z (one-sided paths: x0 and -x0)");
+  return o;
+}
+
+void FlowMatching::check_path(const paths::Path& path) const {
+  if (options_.antithetic && path.deterministic() && !path.gaussian_source()) {
+    throw Error("antithetic pairs mirror the latent z, and this path has gamma = 0 and a non-Gaussian source");
+  }
+}
+
+torch::Tensor FlowMatching::loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0,
                                  const torch::Tensor& x1, at::Generator& gen) const {
   const int64_t batch = x1.size(0);
-  const torch::Tensor t = sample_times(options_.time_sampler, batch, gen).to(x1.device(), x1.scalar_type());
+  const auto like_x = [&](const torch::Tensor& v) { return v.to(x1.device(), x1.scalar_type()); };
+  torch::Tensor t = like_x(sample_times(options_.time_sampler, batch, gen));
   torch::Tensor z;
-  if (!path.deterministic()) z = torch::randn(x1.sizes(), gen, torch::kFloat32).to(x1.device(), x1.scalar_type());
-  const paths::PathSample s = path.sample(x0, x1, t, z);
-  const torch::Tensor target = path.target(network.prediction(), s);
-  return torch::mse_loss(network.forward(s.x_t, t), target);
+  if (!path.deterministic()) z = like_x(torch::randn(x1.sizes(), gen, torch::kFloat32));
+  torch::Tensor source = x0, data = x1;
+  if (options_.antithetic) {
+    check_path(path);
+    // The mirrored half: -z, and on Gaussian-source paths also -x0 (x0 is noise there).
+    source = torch::cat({x0, path.gaussian_source() ? -x0 : x0});
+    data = torch::cat({x1, x1});
+    t = torch::cat({t, t});
+    if (z.defined()) z = torch::cat({z, -z});
+  }
+  const paths::PathSample s = path.sample(source, data, t, z);
+  const torch::Tensor weights = loss_weights(options_.weighting, path, t).to(x1.scalar_type());
+  torch::Tensor total = torch::zeros({}, x1.options());
+  for (const auto& [kind, output] : model.forward(s.x_t, t)) {
+    const torch::Tensor squared = (output - path.target(kind, s)).pow(2).flatten(1).mean(1);
+    total = total + (weights * squared).mean();
+  }
+  return total;
 }
 
 Registry<Objective>& objective_registry() {
@@ -51,7 +100,9 @@ Registry<Objective>& objective_registry() {
 
 void register_builtin_objectives() {
   objective_registry().add_component<FlowMatching, FlowMatchingOptions>(
-      "flow_matching", "regression onto the path's target for the network's prediction (mean squared error)");
+      "flow_matching",
+      "regression of each predicted field onto its target on the path (mean squared error), "
+      "optional SNR weights and antithetic latents");
 }
 
 }  // namespace flowlab::objectives

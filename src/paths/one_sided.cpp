@@ -57,4 +57,30 @@ Coefficients VpPath::at(const torch::Tensor& t) const {
   return with_zero_gamma(alpha, beta, torch::exp(-T) * dT_dt / (2.0 * alpha), -0.5 * beta * dT_dt);
 }
 
+VpCosineOptions VpCosineOptions::read(config::Node& node) {
+  VpCosineOptions o;
+  o.offset = node.get<double>("offset", o.offset,
+                              "shift s of Nichol & Dhariwal: the noise level grows like sqrt(1 - t) near the data "
+                              "instead of like 1 - t");
+  node.expect(std::isfinite(o.offset) && o.offset > 0, "offset", "a number > 0");
+  return o;
+}
+
+Coefficients VpCosinePath::at(const torch::Tensor& t) const {
+  // With u(s) = ((s + offset) / (1 + offset)) pi / 2 = u0 + theta, theta = rate s:
+  // beta = cos(u) / cos(u0) = cos(theta) - tan(u0) sin(theta), exactly 1 at s = 0, and
+  // alpha^2 = (cos^2 u0 - cos^2 u) / cos^2 u0 = sin(theta) sin(theta + 2 u0) / cos^2 u0, which has
+  // no cancellation near t = 1 (1 - beta^2 would).
+  const double rate = (M_PI / 2) / (1.0 + offset_);  // du/ds
+  const double u0 = offset_ * rate;
+  const double tan_u0 = std::tan(u0), cos_u0 = std::cos(u0);
+  const auto theta = rate * (1.0 - t);
+  const auto sin_theta = torch::sin(theta), cos_theta = torch::cos(theta);
+  const auto beta = cos_theta - tan_u0 * sin_theta;
+  const auto alpha = torch::sqrt((sin_theta * torch::sin(theta + 2.0 * u0)).clamp_min(0.0)) / cos_u0;
+  // d beta/dt = -d beta/ds = rate sin(u) / cos(u0); alpha^2 + beta^2 = 1 gives d alpha = -beta d beta / alpha.
+  const auto d_beta = rate * (sin_theta + tan_u0 * cos_theta);
+  return with_zero_gamma(alpha, beta, -beta * d_beta / alpha, d_beta);
+}
+
 }  // namespace flowlab::paths

@@ -4,6 +4,7 @@
 
 #include "builtin_solvers.h"
 #include "flowlab/core/registry.h"
+#include "flowlab/solvers/sde.h"
 #include "flowlab/solvers/solver.h"
 
 namespace flowlab::solvers {
@@ -49,6 +50,7 @@ void register_builtin_solvers() {
         [name](config::Node& node) { return make_solver(name, SolverOptions::read(node)); },
         [](config::Node& node) { SolverOptions::read(node); });
   }
+  register_builtin_sde_solvers();
 }
 
 std::unique_ptr<Solver> make_solver(const std::string& name, const SolverOptions& options) {

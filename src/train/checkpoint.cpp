@@ -13,7 +13,7 @@
 namespace flowlab::train {
 namespace {
 
-constexpr int64_t kFormatVersion = 1;
+constexpr int64_t kFormatVersion = 2;  // 2: models hold named fields; path state
 
 torch::Tensor text_to_tensor(const std::string& text) {
   auto t = torch::empty({static_cast<int64_t>(text.size())}, torch::kUInt8);
@@ -43,6 +43,14 @@ void save_checkpoint(const std::string& file, const CheckpointMeta& meta, torch:
   archive.write("ema", ema_archive);
   archive.write("optimizer", optimizer_archive);
   archive.write("generator", gen.get_state());
+  torch::serialize::OutputArchive path_archive;
+  std::string names;
+  for (const auto& [name, tensor] : meta.path_state) {
+    names += name + "\n";
+    path_archive.write(name, tensor);
+  }
+  path_archive.write("names", text_to_tensor(names));
+  archive.write("path", path_archive);
   io::write_atomically(file, [&](const std::string& tmp) { archive.save_to(tmp); });
 }
 
@@ -79,6 +87,21 @@ CheckpointMeta load_checkpoint(const std::string& file, torch::nn::Module* model
     if (gen) {
       archive.read("generator", state);
       gen->set_state(state);
+    }
+    torch::serialize::InputArchive path_archive;
+    archive.read("path", path_archive);
+    torch::Tensor names;
+    path_archive.read("names", names);
+    std::string name;
+    for (char c : tensor_to_text(names)) {
+      if (c != '\n') {
+        name += c;
+        continue;
+      }
+      torch::Tensor tensor;
+      path_archive.read(name, tensor);
+      meta.path_state.emplace_back(name, tensor);
+      name.clear();
     }
   } catch (const Error&) {
     throw;

@@ -2,34 +2,98 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
+#include "flowlab/core/error.h"
 #include "flowlab/data/dataset.h"
-#include "flowlab/paths/fields.h"
+#include "flowlab/data/source.h"
+#include "flowlab/solvers/philox.h"
 
 namespace flowlab::train {
+namespace {
 
-nn::Network& sampling_network(Experiment& exp) { return exp.sample.use_ema ? *exp.ema_network : *exp.network; }
+// Independent streams (source draws, Brownian increments) from one sampling seed.
+uint64_t stream_seed(uint64_t seed, uint64_t stream) { return solvers::splitmix64(seed ^ (stream << 56)); }
 
-GeneratedSamples generate_samples(Experiment& exp, nn::Network& network, const solvers::Solver& solver, int64_t n,
-                                  uint64_t seed) {
+bool gaussian_source(const Experiment& exp) {
+  return !exp.path->mirror() && dynamic_cast<const data::GaussianSource*>(exp.source.get()) != nullptr;
+}
+
+// x0 of the samples first .. first + count - 1. Gaussian draws are per sample (NoiseStream), so a
+// sample's x0 does not depend on the chunking; datasets are drawn in order from `gen`.
+torch::Tensor draw_source(Experiment& exp, int64_t first, int64_t count, uint64_t seed, at::Generator& gen) {
+  if (gaussian_source(exp)) {
+    return solvers::NoiseStream(stream_seed(seed, 1), first, count, exp.source->sample_shape(), torch::kFloat32,
+                                exp.device)
+        .draw(0);
+  }
+  const data::Dataset& from = exp.path->mirror() ? *exp.data : *exp.source;  // the mirror starts from data
+  return from.sample(count, gen).x.to(exp.device);
+}
+
+// From the SDE's end time t < 1 to t = 1 in one step: the data estimate E[x1 | x] on Gaussian-source
+// paths, an Euler step of the velocity otherwise.
+torch::Tensor final_denoising_step(Experiment& exp, nn::Model& model, const torch::Tensor& x, double t) {
+  const torch::Tensor times = torch::full({x.size(0)}, t, x.options());
+  const paths::Predictions outputs = model.forward(x, times);
+  if (exp.path->gaussian_source()) return exp.path->to_data(outputs[0].first, outputs[0].second, x, times);
+  return x + (1.0 - t) * exp.path->velocity(outputs, x, times);
+}
+
+}  // namespace
+
+nn::Model& sampling_model(Experiment& exp) { return exp.sample.use_ema ? *exp.ema_model : *exp.model; }
+
+paths::ModelFn model_function(nn::Model& model) {
+  return [&model](const torch::Tensor& x, const torch::Tensor& t) { return model.forward(x, t); };
+}
+
+GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, uint64_t seed) {
   torch::NoGradGuard no_grad;
-  const bool was_training = network.is_training();
-  network.eval();
+  const bool was_training = model.is_training();
+  model.eval();
   auto gen = data::make_generator(seed);
-  const solvers::Field field = paths::velocity_field(
-      [&network](const torch::Tensor& x, const torch::Tensor& t) { return network.forward(x, t); },
-      network.prediction(), *exp.path);
+  const SampleOptions& o = exp.sample;
+  const paths::Path& path = *exp.path;
+  std::unique_ptr<solvers::Solver> ode;
+  std::unique_ptr<solvers::SdeSolver> sde;
+  solvers::Field field;
+  solvers::Diffusion diffusion;
+  if (o.sde.enabled) {
+    const solvers::EpsSchedule eps = solvers::make_eps_schedule(
+        o.sde.eps, [&path](const torch::Tensor& t) { return paths::noise_level(path, t); });
+    field = paths::sde_drift_field(model_function(model), model.predictions(), path, eps);
+    diffusion = solvers::diffusion_from_eps(eps);
+    sde = solvers::make_sde_solver(o.sde.solver, o.sde.solver_options);
+  } else {
+    field = paths::velocity_field(model_function(model), model.predictions(), path);
+    ode = solvers::make_solver(o.solver, o.solver_options);
+  }
   GeneratedSamples out;
   std::vector<torch::Tensor> chunks;
-  for (int64_t done = 0; done < n; done += exp.sample.batch_size) {
-    const int64_t count = std::min(exp.sample.batch_size, n - done);
-    const torch::Tensor x0 = exp.source->sample(count, gen).x.to(exp.device);
-    const solvers::SolveResult r = solver.integrate(field, x0, 0.0, 1.0);
-    chunks.push_back(r.x.to(torch::kCPU));
-    out.nfe += r.nfe;
-    out.rejected += r.rejected;
+  for (int64_t done = 0; done < n; done += o.batch_size) {
+    const int64_t count = std::min(o.batch_size, n - done);
+    const torch::Tensor x0 = draw_source(exp, done, count, seed, gen);
+    torch::Tensor x;
+    if (sde) {
+      solvers::NoiseStream noise = solvers::NoiseStream::for_state(stream_seed(seed, 2), done, x0);
+      const solvers::SdeSolveResult r = sde->integrate(field, diffusion, x0, 0.0, o.sde.t_end, noise);
+      x = r.x;
+      out.nfe += r.nfe;
+      if (o.sde.t_end < 1.0) {
+        x = final_denoising_step(exp, model, x, o.sde.t_end);
+        out.nfe += 1;
+      }
+    } else {
+      const solvers::SolveResult r = ode->integrate(field, x0, 0.0, 1.0);
+      x = r.x;
+      out.nfe += r.nfe;
+      out.rejected += r.rejected;
+    }
+    chunks.push_back(x.to(torch::kCPU));
   }
   out.x = torch::cat(chunks, 0);
-  network.train(was_training);
+  model.train(was_training);
   return out;
 }
 
@@ -40,7 +104,55 @@ std::map<std::string, double> score_samples(Experiment& exp, const torch::Tensor
   const torch::Tensor model = samples.to(exp.device).flatten(1);
   std::map<std::string, double> scores;
   for (std::size_t i = 0; i < exp.metrics.size(); ++i) {
-    scores[exp.eval.metrics[i]] = exp.metrics[i]->compute(model, reference, gen);
+    scores[exp.metric_names[i]] = exp.metrics[i]->compute(model, reference, gen);
+  }
+  return scores;
+}
+
+NllEstimate estimate_nll(Experiment& exp, nn::Model& model, const torch::Tensor& data, uint64_t seed) {
+  TORCH_CHECK(data.dim() >= 2 && data.size(0) >= 2, "nll: need at least 2 data points, got ", data.sizes());
+  const bool was_training = model.is_training();
+  model.eval();
+  solvers::LogDensity source_log_prob;
+  if (gaussian_source(exp)) {
+    source_log_prob = solvers::standard_normal_log_prob;
+  } else if (const auto* density = dynamic_cast<const data::AnalyticDensity*>(exp.source.get());
+             density && !exp.path->mirror()) {
+    source_log_prob = [density](const torch::Tensor& x) { return density->log_prob(x.flatten(1)).to(torch::kFloat64); };
+  } else {
+    throw Error("nll needs a source with a known density (gaussian, or a gaussian_mixture dataset)");
+  }
+  const solvers::Field field = paths::velocity_field(model_function(model), model.predictions(), *exp.path);
+  auto gen = data::make_generator(seed);
+  NllEstimate out;
+  std::vector<torch::Tensor> log_probs;
+  for (int64_t done = 0; done < data.size(0); done += exp.sample.batch_size) {
+    const int64_t count = std::min(exp.sample.batch_size, data.size(0) - done);
+    const torch::Tensor x = data.slice(0, done, done + count).to(exp.device, torch::kFloat32);
+    const solvers::LogLikelihood r = solvers::log_likelihood(field, source_log_prob, x, exp.eval.likelihood, gen);
+    log_probs.push_back(r.log_prob.to(torch::kCPU));
+    out.nfe += r.nfe;
+  }
+  model.train(was_training);
+  const torch::Tensor nll = -torch::cat(log_probs);
+  const int64_t dim = data[0].numel();
+  out.nll = nll.mean().item<double>();
+  out.nll_se = nll.std().item<double>() / std::sqrt(static_cast<double>(nll.size(0)));
+  out.bpd = solvers::bits_per_dim(out.nll, dim);
+  out.bpd_se = solvers::bits_per_dim(out.nll_se, dim);
+  return out;
+}
+
+std::map<std::string, double> evaluate(Experiment& exp, nn::Model& model, const GeneratedSamples& samples,
+                                       uint64_t seed) {
+  std::map<std::string, double> scores = score_samples(exp, samples.x, seed);
+  if (exp.eval.wants_nll()) {
+    auto gen = data::make_generator(seed + 1);
+    const NllEstimate e = estimate_nll(exp, model, exp.data->sample(exp.eval.n, gen).x, seed + 2);
+    scores["nll"] = e.nll;
+    scores["nll_se"] = e.nll_se;
+    scores["bpd"] = e.bpd;
+    scores["bpd_se"] = e.bpd_se;
   }
   return scores;
 }

@@ -4,6 +4,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "flowlab/data/source.h"
@@ -40,17 +41,38 @@ SampleOptions SampleOptions::read(config::Node& node) {
   o.batch_size = node.get<int64_t>("batch_size", o.batch_size, "samples integrated at once");
   node.expect(o.batch_size >= 1, "batch_size", "an integer >= 1");
   o.use_ema = node.get<bool>("use_ema", o.use_ema, "sample with the EMA weights");
+  config::Node sde = node.section("sde", "SDE sampling: dX = (b + eps s) dt + sqrt(2 eps) dW");
+  o.sde = SdeSampleOptions::read(sde);
+  return o;
+}
+
+SdeSampleOptions SdeSampleOptions::read(config::Node& node) {
+  SdeSampleOptions o;
+  o.enabled = node.get<bool>("enabled", o.enabled, "sample with the SDE (flowlab sample --sde)");
+  o.solver = node.get<std::string>("solver", o.solver, "SDE solver (see `flowlab list sde_solvers`)");
+  solvers::sde_solver_registry().check_known(node, "solver", o.solver);
+  o.solver_options = solvers::SdeSolverOptions::read(node);
+  o.eps = solvers::EpsScheduleOptions::read(node);
+  o.t_end = node.get<double>("t_end", o.t_end, "the SDE stops here; below 1 a final denoising step follows");
+  node.expect(o.t_end > 0.0 && o.t_end <= 1.0, "t_end", "a number in (0, 1]");
   return o;
 }
 
 EvalOptions EvalOptions::read(config::Node& node) {
   EvalOptions o;
-  o.metrics = node.get<std::vector<std::string>>("metrics", o.metrics, "metrics (see `flowlab list metrics`)");
-  for (const auto& m : o.metrics) ot::metric_registry().check_known(node, "metrics", m);
+  o.metrics = node.get<std::vector<std::string>>(
+      "metrics", o.metrics, "sample metrics (see `flowlab list metrics`) and nll, the data's negative log-likelihood");
+  for (const auto& m : o.metrics) {
+    if (m != "nll") ot::metric_registry().check_known(node, "metrics", m);
+  }
   o.n = node.get<int64_t>("n", o.n, "samples (and data points) per evaluation");
   node.expect(o.n >= 2, "n", "an integer >= 2");
+  config::Node likelihood = node.section("likelihood", "how nll is computed: the backward ODE");
+  o.likelihood = solvers::LikelihoodOptions::read(likelihood);
   return o;
 }
+
+bool EvalOptions::wants_nll() const { return std::find(metrics.begin(), metrics.end(), "nll") != metrics.end(); }
 
 torch::Device resolve_device(const std::string& name) {
   if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
@@ -94,23 +116,21 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   // Initialisation is seeded so that a run is reproducible from its config alone.
   torch::manual_seed(static_cast<uint64_t>(run.seed));
   config::Node model_node = config.section("model", "the network");
-  network = nn::make_network(model_node, shape);
   config::Node ema_model_node = model_node.clone();
-  ema_network = nn::make_network(ema_model_node, shape);
-  copy_weights(*ema_network, *network);
-  network->to(device);
-  ema_network->to(device);
-  path->check_convertible(network->prediction());
-  // Conversions from noise, data and score predictions divide by coefficients that vanish at
-  // an endpoint; sampling them needs the endpoint handling that comes with the paths work.
-  if (network->prediction() != paths::Prediction::kVelocity) {
-    model_node.fail("predicts", "training and sampling support 'velocity' predictions so far; '" +
-                                    paths::to_string(network->prediction()) +
-                                    "' converts correctly (paths::Path::to_velocity) but its samplers are not done");
-  }
+  model = std::make_shared<nn::Model>(model_node, shape);
+  ema_model = std::make_shared<nn::Model>(ema_model_node, shape);
+  copy_weights(*ema_model, *model);
+  model->to(device);
+  ema_model->to(device);
+  check_fields(model_node);
 
   config::Node objective_node = config.section("objective", "the training loss");
   objective = objectives::objective_registry().create(objective_node);
+  try {
+    objective->check_path(*path);
+  } catch (const Error& e) {
+    objective_node.fail("type", e.what());
+  }
 
   config::Node train_node = config.section("train", "the training loop");
   train.steps = train_node.get<int64_t>("steps", train.steps, "optimizer steps");
@@ -119,7 +139,7 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   train_node.expect(train.batch_size >= 1, "batch_size", "an integer >= 1");
   config::Node optimizer_node = train_node.section("optimizer");
   if (!optimizer_node.has("type")) optimizer_node.apply_override("type=adamw");
-  optimizer = optimizer_registry().create(optimizer_node, network->parameters());
+  optimizer = optimizer_registry().create(optimizer_node, model->parameters());
   config::Node schedule_node = train_node.section("schedule");
   if (!schedule_node.has("type")) schedule_node.apply_override("type=constant");
   schedule = schedule_registry().create(schedule_node);
@@ -143,10 +163,41 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   config::Node eval_node = config.section("eval", "evaluation metrics");
   eval = EvalOptions::read(eval_node);
   for (const auto& name : eval.metrics) {
+    if (name == "nll") continue;
     config::Node metric_node = config::Node::parse("{}", "eval.metrics");
     metrics.push_back(ot::metric_registry().create(name, metric_node));
+    metric_names.push_back(name);
   }
+  check_sampling(sample_node, eval_node);
   config.check_all_used();
+}
+
+void Experiment::check_sampling(config::Node& sample_node, config::Node& eval_node) const {
+  const auto& kinds = model->predictions();
+  if (sample.sde.enabled) {
+    const std::string why = path->why_no_score(kinds);
+    config::Node sde_node = sample_node.section("sde");
+    if (!why.empty()) sde_node.fail("enabled", "SDE sampling needs the score: " + why);
+  }
+  if (eval.wants_nll()) {
+    const bool gaussian = dynamic_cast<const data::GaussianSource*>(source.get()) != nullptr;
+    if (path->mirror() || (!gaussian && !dynamic_cast<const data::AnalyticDensity*>(source.get()))) {
+      eval_node.fail("metrics", "nll needs a source with a known density (gaussian, or a gaussian_mixture dataset)");
+    }
+  }
+}
+
+void Experiment::check_fields(config::Node& model_node) const {
+  const auto& kinds = model->predictions();
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    try {
+      path->check_target(kinds[i]);
+    } catch (const Error& e) {
+      model_node.fail(i == 0 ? "predicts" : "also_predicts", e.what());
+    }
+  }
+  const std::string why = path->why_no_velocity(kinds);
+  if (!why.empty()) model_node.fail("predicts", "these fields do not determine the velocity: " + why);
 }
 
 std::string Experiment::run_dir() const { return run.dir + "/" + run.name; }

@@ -84,9 +84,9 @@ void Trainer::log_metrics_line(const std::string& json) {
 }
 
 void Trainer::save(int64_t step) {
-  CheckpointMeta meta{step, exp_.config.to_yaml()};
+  CheckpointMeta meta{step, exp_.config.to_yaml(), exp_.path->state()};
   // The generator state is part of the checkpoint so the data stream resumes exactly.
-  save_checkpoint(checkpoint_file(exp_.checkpoint_dir(), step), meta, *exp_.network, *exp_.ema_network,
+  save_checkpoint(checkpoint_file(exp_.checkpoint_dir(), step), meta, *exp_.model, *exp_.ema_model,
                   *exp_.optimizer, generator_);
   prune_checkpoints(exp_.checkpoint_dir(), exp_.train.keep_last);
 }
@@ -102,8 +102,9 @@ void Trainer::run(bool resume) {
   if (resume) {
     if (existing.empty()) throw ConfigError("--resume: no checkpoint in " + exp_.checkpoint_dir());
     const CheckpointMeta meta =
-        load_checkpoint(existing.back(), exp_.network.get(), exp_.ema_network.get(), exp_.optimizer.get(), &generator_);
+        load_checkpoint(existing.back(), exp_.model.get(), exp_.ema_model.get(), exp_.optimizer.get(), &generator_);
     start = meta.step;
+    exp_.path->load_state(meta.path_state);
     truncate_metrics(dir + "/metrics.jsonl", start);
     log_info("resuming " + dir + " from step " + std::to_string(start) + " (" + existing.back() + ")");
   } else {
@@ -116,9 +117,8 @@ void Trainer::run(bool resume) {
   exp_.config.save(dir + "/config.yaml");
 
   const TrainOptions& opt = exp_.train;
-  auto solver = solvers::make_solver(exp_.sample.solver, exp_.sample.solver_options);
-  auto params = exp_.network->parameters();
-  exp_.network->train();
+  auto params = exp_.model->parameters();
+  exp_.model->train();
   install_stop_handlers();
   auto interval_start = std::chrono::steady_clock::now();
   int64_t interval_steps = 0;
@@ -135,9 +135,11 @@ void Trainer::run(bool resume) {
     set_learning_rate(*exp_.optimizer, lr);
 
     const torch::Tensor x1 = exp_.data->sample(opt.batch_size, generator_).x.to(exp_.device);
-    const torch::Tensor x0 = exp_.source->sample(opt.batch_size, generator_).x.to(exp_.device);
+    // The mirror interpolant connects the data to itself: x0 = x1.
+    const torch::Tensor x0 =
+        exp_.path->mirror() ? x1 : exp_.source->sample(opt.batch_size, generator_).x.to(exp_.device);
     exp_.optimizer->zero_grad();
-    const torch::Tensor loss = exp_.objective->loss(*exp_.network, *exp_.path, x0, x1, generator_);
+    const torch::Tensor loss = exp_.objective->loss(*exp_.model, *exp_.path, x0, x1, generator_);
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) {
       const std::string kept = last_saved >= 0 ? checkpoint_file(exp_.checkpoint_dir(), last_saved) : "none";
@@ -148,7 +150,7 @@ void Trainer::run(bool resume) {
     const double max_norm = opt.grad_clip > 0 ? opt.grad_clip : std::numeric_limits<double>::infinity();
     const double grad_norm = torch::nn::utils::clip_grad_norm_(params, max_norm);
     exp_.optimizer->step();
-    ema_update(*exp_.ema_network, *exp_.network, opt.ema.decay);
+    ema_update(*exp_.ema_model, *exp_.model, opt.ema.decay);
 
     const int64_t done = step + 1;
     interval_loss += loss_value;
@@ -166,9 +168,9 @@ void Trainer::run(bool resume) {
       if (eval_now) {
         // Evaluation uses its own generators so it never perturbs the training stream.
         const auto seed = static_cast<uint64_t>(exp_.run.seed) * 1000003ULL + static_cast<uint64_t>(done);
-        const GeneratedSamples samples =
-            generate_samples(exp_, sampling_network(exp_), *solver, exp_.eval.n, seed);
-        for (const auto& [name, value] : score_samples(exp_, samples.x, seed + 1)) {
+        nn::Model& model = sampling_model(exp_);
+        const GeneratedSamples samples = generate_samples(exp_, model, exp_.eval.n, seed);
+        for (const auto& [name, value] : evaluate(exp_, model, samples, seed + 1)) {
           json << ", \"" << name << "\": " << json_number(value);
           eval_text += " " + name + " " + json_number(value);
         }

@@ -102,9 +102,16 @@ TEST(Cli, ConfigErrorsExitTwoWithKeyPathAndLine) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("unknown networks 'mpl' (did you mean 'mlp'?)"), std::string::npos) << r.output;
 
-  r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() + " --set model.predicts=data");
+  // On a two-sided path a data prediction alone does not determine the velocity.
+  const std::string two_sided = testing::source_dir() + "/configs/toy/8gaussians_to_moons.yaml";
+  r = run_command(flowlab() + " train " + two_sided + " --set run.dir=" + dir.path() + " --set model.predicts=data");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("model.predicts: training and sampling support 'velocity'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("model.predicts: these fields do not determine the velocity"), std::string::npos)
+      << r.output;
+  r = run_command(flowlab() + " train " + two_sided + " --set run.dir=" + dir.path() + " --set model.predicts=noise");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("model.predicts: a noise prediction E[x0|x_t] needs a Gaussian source"), std::string::npos)
+      << r.output;
 
   r = run_command(flowlab() + " train " + dir.file("missing.yaml"));
   EXPECT_EQ(r.exit_code, 2);

@@ -15,22 +15,21 @@ std::shared_ptr<Network> build(const std::string& yaml, const SampleShape& shape
   static std::once_flag once;
   std::call_once(once, [] { register_builtin_networks(); });
   config::Node node = config::Node::parse(yaml, "model.yaml");
-  return make_network(node, shape);
+  std::shared_ptr<Network> net = network_registry().create(node, shape, 1);
+  return net;
 }
 
 TEST(Mlp, OutputShapedLikeInputForAnySampleShape) {
   auto net = build("type: mlp\nhidden: [32, 32]\n", {1, 4, 4});
   const auto y = net->forward(torch::randn({5, 1, 4, 4}), torch::rand({5}));
   EXPECT_EQ(y.sizes(), (std::vector<int64_t>{5, 1, 4, 4}));
-  EXPECT_EQ(net->prediction(), paths::Prediction::kVelocity);
 }
 
 TEST(Mlp, ParameterCountMatchesArchitecture) {
-  auto net = build("type: mlp\nhidden: [16, 8]\ntime_embedding: {dim: 4}\npredicts: noise\n", {2});
+  auto net = build("type: mlp\nhidden: [16, 8]\ntime_embedding: {dim: 4}\n", {2});
   int64_t count = 0;
   for (const auto& p : net->parameters()) count += p.numel();
   EXPECT_EQ(count, (6 * 16 + 16) + (16 * 8 + 8) + (8 * 2 + 2));
-  EXPECT_EQ(net->prediction(), paths::Prediction::kNoise);
 }
 
 TEST(Mlp, ResidualChangesTheFunction) {

@@ -66,8 +66,9 @@ TEST(CondOT, GaussianScoreAndVelocityAgreeWithClosedForm) {
   const auto velocity = mu + (0.3 * sigma1 * sigma1 - 0.7) / C * (x - 0.3 * mu);
   EXPECT_TRUE(torch::allclose(path.to_velocity(Prediction::kScore, score, x, t), velocity, 1e-10, 1e-10));
   EXPECT_TRUE(torch::allclose(path.to_score(Prediction::kVelocity, velocity, x, t), score, 1e-10, 1e-10));
-  const auto field = velocity_field([&](const torch::Tensor&, const torch::Tensor&) { return score; },
-                                    Prediction::kScore, path);
+  const auto field = velocity_field(
+      [&](const torch::Tensor&, const torch::Tensor&) { return Predictions{{Prediction::kScore, score}}; },
+      {Prediction::kScore}, path);
   EXPECT_TRUE(torch::allclose(field(x, t), velocity, 1e-10, 1e-10));
 }
 

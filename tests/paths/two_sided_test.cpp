@@ -36,7 +36,7 @@ TEST_P(TwoSided, DerivativesMatchCentralDifferences) {
   EXPECT_TRUE(torch::allclose(c.gamma_d_gamma, c.gamma * c.d_gamma, 1e-10, 1e-10)) << GetParam();
 }
 
-TEST_P(TwoSided, SampleIsTheInterpolantAndOnlyVelocityIsConvertible) {
+TEST_P(TwoSided, SampleIsTheInterpolantAndItsTargets) {
   auto path = make_path(GetParam());
   torch::manual_seed(5);
   const auto x0 = torch::randn({4, 3}, torch::kFloat64), x1 = torch::randn({4, 3}, torch::kFloat64);
@@ -49,7 +49,13 @@ TEST_P(TwoSided, SampleIsTheInterpolantAndOnlyVelocityIsConvertible) {
   EXPECT_TRUE(torch::allclose(s.x_t, col(c.alpha) * x0 + col(c.beta) * x1 + col(c.gamma) * expected_z));
   EXPECT_TRUE(torch::allclose(s.dx_t, col(c.d_alpha) * x0 + col(c.d_beta) * x1 + col(c.d_gamma) * expected_z));
   EXPECT_TRUE(torch::equal(path->target(Prediction::kVelocity, s), s.dx_t));
-  EXPECT_THROW(path->target(Prediction::kScore, s), Error);
+  // A noise prediction needs a Gaussian source; the score's target -z / gamma needs gamma > 0.
+  EXPECT_THROW(path->target(Prediction::kNoise, s), Error);
+  if (path->deterministic()) {
+    EXPECT_THROW(path->target(Prediction::kScore, s), Error);
+  } else {
+    EXPECT_TRUE(torch::allclose(path->target(Prediction::kScore, s), -z / col(c.gamma)));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, TwoSided,

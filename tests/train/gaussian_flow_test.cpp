@@ -82,8 +82,8 @@ TEST(GaussianFlow, TrainedMlpMatchesClosedFormVelocityAndMoments) {
 
   // Velocity on points drawn from p_t at several times: relative L2 error.
   torch::NoGradGuard no_grad;
-  nn::Network& net = sampling_network(exp);
-  net.eval();
+  nn::Model& model = sampling_model(exp);
+  model.eval();
   torch::manual_seed(1);
   const auto L = torch::linalg_cholesky(sigma());
   for (double s : {0.1, 0.3, 0.5, 0.7, 0.9}) {
@@ -91,15 +91,14 @@ TEST(GaussianFlow, TrainedMlpMatchesClosedFormVelocityAndMoments) {
     const auto x1 = mu() + torch::matmul(torch::randn({2000, 2}, torch::kFloat64), L.t());
     const auto x = (1 - s) * x0 + s * x1;
     const auto t = torch::full({2000}, s, torch::kFloat64);
-    const auto learned = net.forward(x.to(torch::kFloat32), t.to(torch::kFloat32)).to(torch::kFloat64);
+    const auto learned = model.forward(x.to(torch::kFloat32), t.to(torch::kFloat32))[0].second.to(torch::kFloat64);
     const auto exact = closed_form_velocity(x, t);
     const double relative = ((learned - exact).norm() / exact.norm()).item<double>();
     std::cout << "t = " << s << ": relative L2 error of the learned velocity " << relative << "\n";
     EXPECT_LT(relative, 0.05) << "t = " << s;
   }
 
-  auto solver = solvers::make_solver(exp.sample.solver, exp.sample.solver_options);
-  const GeneratedSamples samples = generate_samples(exp, net, *solver, 20000, 7);
+  const GeneratedSamples samples = generate_samples(exp, model, 20000, 7);
   expect_moments(samples.x, 0.03);
 }
 

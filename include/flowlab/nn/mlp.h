@@ -1,5 +1,5 @@
 #pragma once
-// Multilayer perceptron on [flatten(x), embed(t)], output reshaped like x.
+// Multilayer perceptron on [flatten(x), embed(t)], each output reshaped like x.
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 
@@ -16,13 +16,13 @@ struct MlpOptions {
   std::string activation = "silu";             ///< silu | relu | gelu | tanh | softplus
   bool residual = false;                       ///< h + act(W h) between equal widths
   TimeEmbeddingOptions time_embedding;
-  std::string predicts = "velocity";
   static MlpOptions read(config::Node& node);
 };
 
 class Mlp : public Network {
  public:
-  Mlp(const MlpOptions& options, const SampleShape& shape);
+  /// `outputs` fields, each shaped like a sample, stacked along dimension 1.
+  Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs = 1);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t) override;
 
  private:

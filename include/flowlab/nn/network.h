@@ -1,7 +1,7 @@
 #pragma once
-// Networks map (x [B, ...], t [B]) to a tensor shaped like x. What the output
-// means (velocity, noise, ...) is the network's `prediction()`; the path
-// converts it into velocity, score or data estimates.
+// Networks map (x [B, ...], t [B]) to `outputs()` tensors shaped like x, stacked
+// along dimension 1 (channels): [B, outputs * C, ...]. What each output means is
+// the Model's business (nn/model.h); networks only compute.
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
@@ -10,28 +10,25 @@
 #include <vector>
 
 #include "flowlab/core/registry.h"
-#include "flowlab/paths/prediction.h"
 
 namespace flowlab::nn {
 
 class Network : public torch::nn::Module {
  public:
-  explicit Network(paths::Prediction prediction) : prediction_(prediction) {}
+  explicit Network(int64_t outputs) : outputs_(outputs) {}
   virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t) = 0;
-  paths::Prediction prediction() const { return prediction_; }
+  /// Fields computed at once (heads sharing one trunk).
+  int64_t outputs() const { return outputs_; }
 
  private:
-  paths::Prediction prediction_;
+  int64_t outputs_;
 };
 
 /// Shape of one data sample, e.g. {2} or {1, 28, 28}.
 using SampleShape = std::vector<int64_t>;
 
-/// The "networks" family (the `model:` section).
-Registry<Network, const SampleShape&>& network_registry();
+/// The "networks" family: built from a `model:` section for data of a shape, with a number of outputs.
+Registry<Network, const SampleShape&, int64_t>& network_registry();
 void register_builtin_networks();
-
-/// Builds the network of a `model:` section for data of `shape`.
-std::shared_ptr<Network> make_network(config::Node& model, const SampleShape& shape);
 
 }  // namespace flowlab::nn

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "flowlab/core/registry.h"
-#include "flowlab/nn/network.h"
+#include "flowlab/nn/model.h"
 #include "flowlab/paths/path.h"
 
 namespace flowlab::objectives {
@@ -15,10 +15,12 @@ namespace flowlab::objectives {
 class Objective {
  public:
   virtual ~Objective() = default;
-  /// Loss on endpoints x0, x1 [B, ...] (on the training device); `gen` (CPU)
-  /// draws times and latents, so the loss sequence is reproducible.
-  virtual torch::Tensor loss(nn::Network& network, const paths::Path& path, const torch::Tensor& x0,
+  /// Loss on endpoints x0, x1 [B, ...] (on the training device) for every field of `model`;
+  /// `gen` (CPU) draws times and latents, so the loss sequence is reproducible.
+  virtual torch::Tensor loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0,
                              const torch::Tensor& x1, at::Generator& gen) const = 0;
+  /// Throws Error when the objective's options do not apply to `path`.
+  virtual void check_path(const paths::Path& /*path*/) const {}
 };
 
 /// How training times t in [0, 1] are drawn.

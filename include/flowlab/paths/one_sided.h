@@ -65,4 +65,22 @@ class VpPath : public OneSidedPath {
   VpOptions options_;
 };
 
+struct VpCosineOptions {
+  double offset = 0.008;  ///< s of Nichol & Dhariwal; offset -> 0 tends to the trig path
+  static VpCosineOptions read(config::Node& node);
+};
+
+/// Improved-DDPM cosine schedule (Nichol & Dhariwal 2021) in flowlab's time (t = 1 is data):
+/// with s = 1 - t, alpha_bar(s) = f(s) / f(0), f(s) = cos^2(((s + offset) / (1 + offset)) pi / 2),
+/// beta = sqrt(alpha_bar(1 - t)), alpha = sqrt(1 - alpha_bar(1 - t)). beta(0) = 0 (to rounding),
+/// alpha(1) = 0 exactly; d alpha / dt = -beta d_beta / alpha diverges like (1 - t)^(-1/2) at t = 1.
+class VpCosinePath : public OneSidedPath {
+ public:
+  explicit VpCosinePath(const VpCosineOptions& options) : offset_(options.offset) {}
+  Coefficients at(const torch::Tensor& t) const override;
+
+ private:
+  double offset_;
+};
+
 }  // namespace flowlab::paths

@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "flowlab/core/registry.h"
 #include "flowlab/paths/prediction.h"
@@ -27,6 +29,9 @@ struct PathSample {
   torch::Tensor dx_t;          ///< d/dt x_t: the conditional velocity
 };
 
+/// Network outputs at one (x, t), each with what it predicts.
+using Predictions = std::vector<std::pair<Prediction, torch::Tensor>>;
+
 class Path {
  public:
   virtual ~Path() = default;
@@ -40,13 +45,25 @@ class Path {
   /// coefficient are moved inside [clip, 1 - clip].
   virtual double clip() const { return 1e-4; }
 
+  /// Tensors that define this path beyond its config (saved in checkpoints).
+  virtual std::vector<std::pair<std::string, torch::Tensor>> state() const { return {}; }
+  /// Restores what state() returned.
+  virtual void load_state(const std::vector<std::pair<std::string, torch::Tensor>>& /*state*/) {}
+  /// True when x0 = x1 (the mirror interpolant: data to itself).
+  virtual bool mirror() const { return false; }
+
   /// x_t and d/dt x_t for endpoints x0, x1 [B, ...], times t [B] and latent z
   /// (ignored and may be undefined when deterministic()).
   PathSample sample(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t,
                     const torch::Tensor& z) const;
 
-  /// The regression target for a network predicting `kind`.
+  /// The regression target for a network predicting `kind`: the quantity whose conditional
+  /// expectation given x_t is the prediction (d/dt x_t, x0, x1, z, the conditional score, or
+  /// d/dt (alpha x0 + beta x1)). Throws Error where it is undefined (see check_target).
   torch::Tensor target(Prediction kind, const PathSample& s) const;
+  /// Throws Error when `kind` has no regression target on this path: a denoiser needs
+  /// gamma > 0 and the noise prediction a Gaussian source.
+  void check_target(Prediction kind) const;
 
   /// Converts a network output of kind `kind` at (x, t) into the velocity b, the
   /// score, or the data estimate E[x1 | x_t = x]. Needs gaussian_source() unless kind
@@ -58,8 +75,21 @@ class Path {
   torch::Tensor to_data(Prediction kind, const torch::Tensor& out, const torch::Tensor& x,
                         const torch::Tensor& t) const;
 
-  /// Throws ConfigError-free Error when predicting `kind` cannot be turned into a velocity on this path.
+  /// Throws Error when predicting `kind` cannot be turned into a velocity on this path.
   void check_convertible(Prediction kind) const;
+
+  /// Fields predicted together (one network with two heads, or two networks) determine the
+  /// velocity when one of them is the velocity, when the source is Gaussian (any one of them
+  /// then determines everything), or, on two-sided paths, from v and a denoiser or score:
+  /// b = v + gamma' eta_z = v - gamma gamma' s. Empty when they do; otherwise why not.
+  std::string why_no_velocity(const std::vector<Prediction>& kinds) const;
+  /// The score is determined by a score, by a denoiser (s = -eta_z / gamma) or, on Gaussian-source
+  /// paths, by any prediction. Empty when it is; otherwise why not.
+  std::string why_no_score(const std::vector<Prediction>& kinds) const;
+  /// The velocity and the score from network outputs `outputs` at (x, t); throw Error with the
+  /// why_no_* reason when the outputs do not determine them.
+  torch::Tensor velocity(const Predictions& outputs, const torch::Tensor& x, const torch::Tensor& t) const;
+  torch::Tensor score(const Predictions& outputs, const torch::Tensor& x, const torch::Tensor& t) const;
 };
 
 /// Reshapes a [B] coefficient to broadcast against x [B, ...].

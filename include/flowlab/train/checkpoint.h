@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace flowlab::train {
@@ -14,6 +15,9 @@ namespace flowlab::train {
 struct CheckpointMeta {
   int64_t step = 0;
   std::string config_yaml;  ///< the resolved config of the run
+  /// Tensors that define the path beyond its config (paths::Path::state), e.g. a tabulated
+  /// schedule computed from data, so sampling never needs that data.
+  std::vector<std::pair<std::string, torch::Tensor>> path_state;
 };
 
 /// Writes model, EMA model, optimizer state and generator state atomically.

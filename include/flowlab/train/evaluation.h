@@ -1,11 +1,13 @@
 #pragma once
-// Sampling a trained network and scoring its samples against fresh data.
+// Sampling a trained model (ODE or SDE), scoring its samples against fresh data,
+// and the negative log-likelihood of data.
 #include <torch/types.h>
 
 #include <cstdint>
 #include <map>
 #include <string>
 
+#include "flowlab/paths/fields.h"
 #include "flowlab/train/experiment.h"
 
 namespace flowlab::train {
@@ -16,16 +18,36 @@ struct GeneratedSamples {
   int64_t rejected = 0;
 };
 
-/// Integrates source samples from t = 0 to 1 through the network's velocity, in chunks of
-/// `sample.batch_size`. The source draws come from a generator seeded with `seed`.
-GeneratedSamples generate_samples(Experiment& exp, nn::Network& network, const solvers::Solver& solver, int64_t n,
-                                  uint64_t seed);
+/// Draws n samples from t = 0 to 1 in chunks of `sample.batch_size`: the probability-flow ODE with
+/// sample.solver, or the SDE of sample.sde when it is enabled. Sample i depends on (seed, i) only,
+/// never on the chunking, for Gaussian sources (its x0 and its Brownian increments are drawn per
+/// sample); dataset sources are drawn in order from a generator seeded with `seed`.
+GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, uint64_t seed);
 
-/// The experiment's eval metrics between `samples` and `samples.size(0)` fresh data points
+/// The experiment's sample metrics between `samples` and `samples.size(0)` fresh data points
 /// drawn with a generator seeded with `seed`.
 std::map<std::string, double> score_samples(Experiment& exp, const torch::Tensor& samples, uint64_t seed);
 
-/// The network used for sampling: the EMA copy unless sample.use_ema is false.
-nn::Network& sampling_network(Experiment& exp);
+/// Negative log-likelihood of data points under the model's probability-flow ODE.
+struct NllEstimate {
+  double nll = 0.0;     ///< mean over the points of -log rho1(x), nats
+  double nll_se = 0.0;  ///< its standard error over the points (includes Hutchinson noise)
+  double bpd = 0.0;     ///< nll / (d ln 2)
+  double bpd_se = 0.0;
+  int64_t nfe = 0;
+};
+/// `data` [n, ...] (any device) in chunks of `sample.batch_size`, with eval.likelihood's options;
+/// Hutchinson probes come from a generator seeded with `seed`.
+NllEstimate estimate_nll(Experiment& exp, nn::Model& model, const torch::Tensor& data, uint64_t seed);
+
+/// Sample metrics, and nll on n fresh data points when eval.metrics lists it.
+std::map<std::string, double> evaluate(Experiment& exp, nn::Model& model, const GeneratedSamples& samples,
+                                       uint64_t seed);
+
+/// The model used for sampling: the EMA copy unless sample.use_ema is false.
+nn::Model& sampling_model(Experiment& exp);
+
+/// The model as a function of (x, t) for paths::velocity_field and friends.
+paths::ModelFn model_function(nn::Model& model);
 
 }  // namespace flowlab::train

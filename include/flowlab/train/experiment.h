@@ -9,10 +9,13 @@
 
 #include "flowlab/config/node.h"
 #include "flowlab/data/dataset.h"
-#include "flowlab/nn/network.h"
+#include "flowlab/nn/model.h"
 #include "flowlab/objectives/objective.h"
 #include "flowlab/paths/path.h"
 #include "flowlab/ot/metric.h"
+#include "flowlab/solvers/eps_schedule.h"
+#include "flowlab/solvers/likelihood.h"
+#include "flowlab/solvers/sde.h"
 #include "flowlab/solvers/solver.h"
 #include "flowlab/train/optimizer.h"
 
@@ -43,19 +46,35 @@ struct TrainOptions {
   int64_t keep_last = 3;            ///< checkpoints kept; 0 keeps all
 };
 
+/// SDE sampling, dX = (b + eps(t) s) dt + sqrt(2 eps(t)) dW (the `sample.sde` section).
+struct SdeSampleOptions {
+  bool enabled = false;                       ///< sample with the SDE instead of the ODE
+  std::string solver = "euler_maruyama";      ///< see `flowlab list sde_solvers`
+  solvers::SdeSolverOptions solver_options;   ///< steps, final_step
+  solvers::EpsScheduleOptions eps;            ///< eps_schedule, eps
+  /// The SDE runs on [0, t_end]; for t_end < 1 a final denoising step goes to t = 1: the data
+  /// estimate E[x1 | x] on Gaussian-source paths, one Euler step of b otherwise.
+  double t_end = 1.0;
+  static SdeSampleOptions read(config::Node& node);
+};
+
 struct SampleOptions {
   std::string solver = "heun";
   solvers::SolverOptions solver_options;
   int64_t n = 10000;
   int64_t batch_size = 10000;  ///< samples integrated at once
   bool use_ema = true;
+  SdeSampleOptions sde;
   static SampleOptions read(config::Node& node);
 };
 
 struct EvalOptions {
+  /// Sample metrics (see `flowlab list metrics`) and "nll", the negative log-likelihood of data.
   std::vector<std::string> metrics{"energy_distance", "sliced_w2", "mmd"};
   int64_t n = 5000;
+  solvers::LikelihoodOptions likelihood;  ///< how nll is computed (the `eval.likelihood` section)
   static EvalOptions read(config::Node& node);
+  bool wants_nll() const;
 };
 
 class Experiment {
@@ -72,16 +91,23 @@ class Experiment {
   std::unique_ptr<data::Dataset> data;
   std::unique_ptr<data::Dataset> source;
   std::unique_ptr<paths::Path> path;
-  std::shared_ptr<nn::Network> network;
-  std::shared_ptr<nn::Network> ema_network;
+  std::shared_ptr<nn::Model> model;
+  std::shared_ptr<nn::Model> ema_model;
   std::unique_ptr<objectives::Objective> objective;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<LrSchedule> schedule;
-  std::vector<std::unique_ptr<ot::Metric>> metrics;
+  std::vector<std::unique_ptr<ot::Metric>> metrics;  ///< the sample metrics of eval.metrics, in order
+  std::vector<std::string> metric_names;
 
   /// <run.dir>/<run.name>
   std::string run_dir() const;
   std::string checkpoint_dir() const { return run_dir() + "/checkpoints"; }
+
+ private:
+  /// Config error unless the path has targets for the model's fields and they determine a velocity.
+  void check_fields(config::Node& model_node) const;
+  /// Config error when SDE sampling lacks a score or nll lacks a source density.
+  void check_sampling(config::Node& sample_node, config::Node& eval_node) const;
 };
 
 /// The device `run.device` names ("auto" picks CUDA when LibTorch has it).
