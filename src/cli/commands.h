@@ -20,6 +20,7 @@ struct SampleArgs {
   std::optional<double> atol, rtol, eps;
   bool sde = false;
   std::string out, plot;
+  std::vector<std::string> overrides;  ///< --set KEY=VALUE on the run's config
 };
 int sample_command(const SampleArgs& args);
 
@@ -32,6 +33,7 @@ struct EvalArgs {
   bool sde = false;
   std::optional<double> eps;
   std::string json;
+  std::vector<std::string> overrides;  ///< --set KEY=VALUE on the run's config
 };
 int eval_command(const EvalArgs& args);
 

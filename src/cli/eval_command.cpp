@@ -22,7 +22,7 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }  // namespace
 
 int eval_command(const EvalArgs& args) {
-  std::vector<std::string> overrides;
+  std::vector<std::string> overrides = args.overrides;
   if (args.n) overrides.push_back("eval.n=" + std::to_string(*args.n));
   if (!args.metrics.empty()) overrides.push_back("eval.metrics=[" + join(args.metrics, ", ") + "]");
   add_sde_overrides(args.sde, args.eps, overrides);

@@ -36,6 +36,7 @@ int dispatch(int argc, char** argv) {
   sample_cmd->add_option("--checkpoint", sample.checkpoint, "checkpoint file (default: newest)");
   sample_cmd->add_option("--out", sample.out, "output .npy (default RUN_DIR/samples/samples.npy)");
   sample_cmd->add_option("--plot", sample.plot, "output .png (default RUN_DIR/plots/samples.png for 2-D data)");
+  sample_cmd->add_option("--set", sample.overrides, "override a config value of the run, e.g. sample.sde.t_end=0.98");
   sample_cmd->add_flag("--sde", sample.sde, "sample with the SDE dX = (b + eps s) dt + sqrt(2 eps) dW (sample.sde)");
   sample_cmd->add_option("--eps", sample.eps, "SDE noise scale eps (implies --sde; schedule: sample.sde.eps_schedule)");
 
@@ -48,6 +49,7 @@ int dispatch(int argc, char** argv) {
   eval_cmd->add_option("--json", eval.json, "also write the scores as JSON");
   eval_cmd->add_option("--metrics", eval.metrics, "metrics instead of eval.metrics, e.g. --metrics nll energy_distance");
   eval_cmd->add_option("--data", eval.data, "nll: .npy of data points [n, ...] (default: n fresh draws)");
+  eval_cmd->add_option("--set", eval.overrides, "override a config value of the run, e.g. eval.likelihood.probes=8");
   eval_cmd->add_flag("--sde", eval.sde, "sample metrics on SDE samples (sample.sde)");
   eval_cmd->add_option("--eps", eval.eps, "SDE noise scale eps (implies --sde)");
 

@@ -12,7 +12,7 @@
 namespace flowlab::cli {
 
 int sample_command(const SampleArgs& args) {
-  std::vector<std::string> overrides;
+  std::vector<std::string> overrides = args.overrides;
   if (args.n) overrides.push_back("sample.n=" + std::to_string(*args.n));
   if (args.solver) overrides.push_back("sample.solver=" + *args.solver);
   if (args.steps) overrides.push_back("sample.steps=" + std::to_string(*args.steps));

@@ -1,6 +1,7 @@
 #include <torch/torch.h>
 
 #include "flowlab/nn/mlp.h"
+#include "flowlab/nn/model.h"
 #include "flowlab/nn/network.h"
 
 namespace flowlab::nn {
@@ -12,8 +13,16 @@ Registry<Network, const SampleShape&, int64_t>& network_registry() {
 
 void register_builtin_networks() {
   if (network_registry().contains("mlp")) return;  // already registered
-  network_registry().add_component<Mlp, MlpOptions>(
-      "mlp", "multilayer perceptron on [flatten(x), embed(t)], optional residual blocks");
+  // `flowlab list networks` also shows the model keys (predicts, also_predicts, heads) every network takes.
+  network_registry().add(
+      "mlp", "multilayer perceptron on [flatten(x), embed(t)], optional residual blocks",
+      [](config::Node& node, const SampleShape& shape, int64_t outputs) -> std::unique_ptr<Network> {
+        return std::make_unique<Mlp>(MlpOptions::read(node), shape, outputs);
+      },
+      [](config::Node& node) {
+        ModelOptions::read(node);
+        MlpOptions::read(node);
+      });
 }
 
 }  // namespace flowlab::nn

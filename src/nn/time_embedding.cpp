@@ -8,7 +8,12 @@ namespace flowlab::nn {
 
 TimeEmbeddingOptions TimeEmbeddingOptions::read(config::Node& node) {
   TimeEmbeddingOptions o;
-  o.type = node.get_choice("type", o.type, {"sinusoidal", "fourier"}, "time embedding");
+  o.type = node.get_choice("type", o.type, {"sinusoidal", "fourier", "identity"},
+                           "time embedding; identity concatenates t itself (one feature)");
+  if (o.type == "identity") {
+    o.dim = 1;
+    return o;
+  }
   o.dim = node.get<int64_t>("dim", o.dim, "embedding features (even)");
   node.expect(o.dim >= 2 && o.dim % 2 == 0, "dim", "an even integer >= 2");
   if (o.type == "sinusoidal" || node.describing()) {
@@ -26,6 +31,7 @@ TimeEmbeddingOptions TimeEmbeddingOptions::read(config::Node& node) {
 }
 
 TimeEmbeddingImpl::TimeEmbeddingImpl(const TimeEmbeddingOptions& options) : options_(options) {
+  if (options.type == "identity") return;
   const int64_t half = options.dim / 2;
   torch::Tensor frequencies;
   if (options.type == "fourier") {
@@ -40,6 +46,7 @@ TimeEmbeddingImpl::TimeEmbeddingImpl(const TimeEmbeddingOptions& options) : opti
 
 torch::Tensor TimeEmbeddingImpl::forward(const torch::Tensor& t) {
   TORCH_CHECK(t.dim() == 1, "time embedding: t must be [B], got ", t.sizes());
+  if (options_.type == "identity") return t.unsqueeze(1);
   const auto angles = t.to(frequencies_.dtype()).unsqueeze(1) * frequencies_.unsqueeze(0);
   return torch::cat({torch::sin(angles), torch::cos(angles)}, 1);
 }

@@ -201,7 +201,13 @@ torch::Tensor Path::score(const Predictions& outputs, const torch::Tensor& x, co
   const std::string why = why_no_score(kinds_of(outputs));
   if (!why.empty()) throw Error(why);
   if (const torch::Tensor* s = find(outputs, Prediction::kScore)) return *s;
-  if (gaussian_source()) return to_score(outputs[0].first, outputs[0].second, x, t);
+  if (gaussian_source()) {
+    // Prefer a field trained for the score's scale (denoiser, noise) over one converted from b.
+    for (Prediction kind : {Prediction::kDenoiser, Prediction::kNoise}) {
+      if (const torch::Tensor* out = find(outputs, kind)) return to_score(kind, *out, x, t);
+    }
+    return to_score(outputs[0].first, outputs[0].second, x, t);
+  }
   const double clip = this->clip();
   const Coefficients c = at(t.clamp(clip, 1.0 - clip));
   return -*find(outputs, Prediction::kDenoiser) / broadcast_to_sample(c.gamma, x);

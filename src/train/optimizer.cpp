@@ -57,6 +57,20 @@ struct CosineOptions : WarmupOptions {
   }
 };
 
+struct StepOptions : WarmupOptions {
+  int64_t step_size = 1000;
+  double gamma = 0.1;
+  static StepOptions read(config::Node& node) {
+    StepOptions o;
+    static_cast<WarmupOptions&>(o) = WarmupOptions::read(node);
+    o.step_size = node.get<int64_t>("step_size", o.step_size, "steps between decays");
+    node.expect(o.step_size >= 1, "step_size", "an integer >= 1");
+    o.gamma = node.get<double>("gamma", o.gamma, "factor applied every step_size steps");
+    node.expect(o.gamma > 0 && o.gamma <= 1, "gamma", "a number in (0, 1]");
+    return o;
+  }
+};
+
 double warmup_factor(int64_t step, int64_t warmup) {
   return warmup > 0 && step < warmup ? static_cast<double>(step + 1) / static_cast<double>(warmup) : 1.0;
 }
@@ -77,6 +91,16 @@ struct CosineSchedule : LrSchedule {
     return options.min_factor + (1.0 - options.min_factor) * 0.5 * (1.0 + std::cos(M_PI * progress));
   }
   CosineOptions options;
+};
+
+// Linear warm-up, then gamma^floor(step / step_size) (PyTorch's StepLR counts from step 0).
+struct StepSchedule : LrSchedule {
+  explicit StepSchedule(const StepOptions& o) : options(o) {}
+  double factor(int64_t step, int64_t) const override {
+    return warmup_factor(step, options.warmup) *
+           std::pow(options.gamma, static_cast<double>(step / options.step_size));
+  }
+  StepOptions options;
 };
 
 // Adam and AdamW share their options; only the weight-decay rule and its default differ.
@@ -123,6 +147,8 @@ void register_builtin_training() {
       "warmup", "linear warm-up over `warmup` steps, then constant");
   schedule_registry().add_component<CosineSchedule, CosineOptions>(
       "cosine", "linear warm-up, then cosine decay to min_factor * lr at the last step");
+  schedule_registry().add_component<StepSchedule, StepOptions>(
+      "step", "lr * gamma^floor(step / step_size) (PyTorch StepLR), after an optional linear warm-up");
 }
 
 }  // namespace flowlab::train

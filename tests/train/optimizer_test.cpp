@@ -34,6 +34,17 @@ TEST(Schedules, ConstantWarmupAndCosineFollowTheirFormulas) {
   EXPECT_THROW(schedule("type: cosinus\n"), ConfigError);
 }
 
+TEST(Schedules, StepDecaysByGammaEveryStepSize) {
+  // The interpolants paper's StepLR(1500, 0.4).
+  auto step = schedule("type: step\nstep_size: 1500\ngamma: 0.4\n");
+  EXPECT_DOUBLE_EQ(step->factor(0, 7000), 1.0);
+  EXPECT_DOUBLE_EQ(step->factor(1499, 7000), 1.0);
+  EXPECT_DOUBLE_EQ(step->factor(1500, 7000), 0.4);
+  EXPECT_NEAR(step->factor(6999, 7000), 0.4 * 0.4 * 0.4 * 0.4, 1e-15);
+  EXPECT_THROW(schedule("type: step\ngamma: 0\n"), ConfigError);
+  EXPECT_THROW(schedule("type: step\nstep_size: 0\n"), ConfigError);
+}
+
 TEST(Optimizers, BuildFromConfigAndSetLearningRate) {
   register_all();
   auto w = torch::zeros({3}, torch::requires_grad());

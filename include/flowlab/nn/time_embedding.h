@@ -10,7 +10,7 @@
 namespace flowlab::nn {
 
 struct TimeEmbeddingOptions {
-  std::string type = "sinusoidal";  ///< sinusoidal | fourier
+  std::string type = "sinusoidal";  ///< sinusoidal | fourier | identity
   int64_t dim = 64;                 ///< output features (even)
   double max_period = 10000.0;      ///< sinusoidal: longest period, in units of t * scale
   double scale = 1000.0;            ///< sinusoidal: t is multiplied by this first
@@ -23,6 +23,7 @@ struct TimeEmbeddingOptions {
 ///   (the transformer / DDPM embedding).
 /// fourier: [sin(2 pi f_k t), cos(2 pi f_k t)], f_k ~ N(0, std^2) fixed at construction
 ///   (random Fourier features; stored as a buffer so checkpoints keep them).
+/// identity: t itself, one feature (the interpolants paper's 2-D networks).
 class TimeEmbeddingImpl : public torch::nn::Module {
  public:
   explicit TimeEmbeddingImpl(const TimeEmbeddingOptions& options);

@@ -84,7 +84,8 @@ class Path {
   /// b = v + gamma' eta_z = v - gamma gamma' s. Empty when they do; otherwise why not.
   std::string why_no_velocity(const std::vector<Prediction>& kinds) const;
   /// The score is determined by a score, by a denoiser (s = -eta_z / gamma) or, on Gaussian-source
-  /// paths, by any prediction. Empty when it is; otherwise why not.
+  /// paths, by any prediction (a score, denoiser or noise field first, when the model has one).
+  /// Empty when it is; otherwise why not.
   std::string why_no_score(const std::vector<Prediction>& kinds) const;
   /// The velocity and the score from network outputs `outputs` at (x, t); throw Error with the
   /// why_no_* reason when the outputs do not determine them.
