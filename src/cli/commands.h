@@ -37,6 +37,16 @@ struct EvalArgs {
 };
 int eval_command(const EvalArgs& args);
 
+struct PathEnergyArgs {
+  std::string target;  ///< a config file or a run directory
+  std::vector<std::string> overrides;
+  std::vector<std::string> paths;  ///< Gaussian paths whose energy is compared (default options)
+  std::optional<int64_t> data_points, noise_samples, knots, n, seed;
+  std::optional<std::string> checkpoint;
+  std::string json, plot;
+};
+int path_energy_command(const PathEnergyArgs& args);
+
 int list_command(const std::string& family);
 
 }  // namespace flowlab::cli

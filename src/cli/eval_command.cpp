@@ -64,6 +64,13 @@ int eval_command(const EvalArgs& args) {
     json << ", \"nll_points\": " << data.size(0) << ", \"nll_divergence\": \"" << exp.eval.likelihood.divergence
          << "\", \"nll_nfe\": " << e.nfe;
   }
+  if (exp.eval.wants_kinetic_energy()) {
+    auto gen = data::make_generator(seed + 5);
+    const paths::EnergyEstimate e =
+        train::estimate_kinetic_energy(exp, model, exp.data->sample(exp.eval.n, gen).x, seed + 6);
+    scores["kinetic_energy"] = e.value;
+    scores["kinetic_energy_se"] = e.se;
+  }
   std::printf("%-20s %s\n", "metric", "value");
   for (const auto& [name, value] : scores) {
     std::printf("%-20s %.6g\n", name.c_str(), value);

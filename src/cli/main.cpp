@@ -53,6 +53,22 @@ int dispatch(int argc, char** argv) {
   eval_cmd->add_flag("--sde", eval.sde, "sample metrics on SDE samples (sample.sde)");
   eval_cmd->add_option("--eps", eval.eps, "SDE noise scale eps (implies --sde)");
 
+  PathEnergyArgs energy;
+  auto* energy_cmd = app.add_subcommand(
+      "path-energy", "lambda(s) of the data, the kinetic-optimal path, and kinetic energies of Gaussian paths");
+  energy_cmd->add_option("target", energy.target, "a config file, or a run directory (adds the model's energy)")
+      ->required();
+  energy_cmd->add_option("--paths", energy.paths, "paths to compare (default: cond_ot trig vp vp_cosine kinetic_optimal)");
+  energy_cmd->add_option("--data-points", energy.data_points, "data points lambda is estimated from");
+  energy_cmd->add_option("--noise-samples", energy.noise_samples, "noisy points per knot of lambda");
+  energy_cmd->add_option("--knots", energy.knots, "knots of lambda (log-uniform in s)");
+  energy_cmd->add_option("--n", energy.n, "points of the model's Monte-Carlo energy (default eval.n)");
+  energy_cmd->add_option("--seed", energy.seed, "seed of the data and noise draws");
+  energy_cmd->add_option("--checkpoint", energy.checkpoint, "checkpoint of a run (default: newest)");
+  energy_cmd->add_option("--json", energy.json, "also write the results as JSON");
+  energy_cmd->add_option("--plot", energy.plot, "lambda(s) as PNG (and the KO schedule beside it, *_schedule.png)");
+  energy_cmd->add_option("--set", energy.overrides, "override a config value, e.g. data.type=moons")->take_all();
+
   std::string family;
   auto* list_cmd = app.add_subcommand("list", "list components with their options, defaults and docs");
   list_cmd->add_option("family", family, "only this family (data, sources, paths, networks, ...)");
@@ -66,6 +82,7 @@ int dispatch(int argc, char** argv) {
   if (*train_cmd) return train_command(train);
   if (*sample_cmd) return sample_command(sample);
   if (*eval_cmd) return eval_command(eval);
+  if (*energy_cmd) return path_energy_command(energy);
   return list_command(family);
 }
 

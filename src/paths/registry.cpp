@@ -1,4 +1,5 @@
 #include "flowlab/paths/cond_ot.h"
+#include "flowlab/paths/kinetic_optimal.h"
 #include "flowlab/paths/mirror.h"
 #include "flowlab/paths/one_sided.h"
 #include "flowlab/paths/path.h"
@@ -89,6 +90,12 @@ void register_builtin_paths() {
       "alpha, beta, gamma given on a grid 0 = t_0 < ... < t_K = 1 (lists or a .npy file), monotone cubic "
       "interpolation, saved in checkpoints; smooth, but conversions on a Gaussian source divide by beta near "
       "t = 0 and by alpha^2 + gamma^2 near t = 1 and use t clipped to [1e-4, 1 - 1e-4]");
+  r.add_component<KineticOptimalPath, KineticOptimalOptions>(
+      "kinetic_optimal",
+      "kinetic-optimal Gaussian path of the training data (Shaul et al. 2023): lambda(s) estimated when training "
+      "starts, the KO schedule x_t = m_t x0 + a_t x1 (x0 ~ N(0, I)) tabulated and saved in checkpoints; where the "
+      "data look Gaussian at low SNR, theta_t and so a_t rise like a power of t below 1, steep but finite in the "
+      "table; conversions divide by a near t = 0 and m near t = 1 and use t clipped to [1e-4, 1 - 1e-4]");
 }
 
 }  // namespace flowlab::paths

@@ -154,7 +154,25 @@ std::map<std::string, double> evaluate(Experiment& exp, nn::Model& model, const 
     scores["bpd"] = e.bpd;
     scores["bpd_se"] = e.bpd_se;
   }
+  if (exp.eval.wants_kinetic_energy()) {
+    auto gen = data::make_generator(seed + 3);
+    const paths::EnergyEstimate e = estimate_kinetic_energy(exp, model, exp.data->sample(exp.eval.n, gen).x, seed + 4);
+    scores["kinetic_energy"] = e.value;
+    scores["kinetic_energy_se"] = e.se;
+  }
   return scores;
+}
+
+paths::EnergyEstimate estimate_kinetic_energy(Experiment& exp, nn::Model& model, const torch::Tensor& data,
+                                              uint64_t seed) {
+  const bool was_training = model.is_training();
+  model.eval();
+  const solvers::Field field = paths::velocity_field(model_function(model), model.predictions(), *exp.path);
+  auto gen = data::make_generator(seed);
+  const paths::EnergyEstimate e =
+      paths::field_kinetic_energy(field, *exp.path, data.to(exp.device, torch::kFloat32), gen, exp.sample.batch_size);
+  model.train(was_training);
+  return e;
 }
 
 }  // namespace flowlab::train

@@ -61,9 +61,11 @@ SdeSampleOptions SdeSampleOptions::read(config::Node& node) {
 EvalOptions EvalOptions::read(config::Node& node) {
   EvalOptions o;
   o.metrics = node.get<std::vector<std::string>>(
-      "metrics", o.metrics, "sample metrics (see `flowlab list metrics`) and nll, the data's negative log-likelihood");
+      "metrics", o.metrics,
+      "sample metrics (see `flowlab list metrics`), nll (the data's negative log-likelihood) and kinetic_energy (the "
+      "model's (1/d) int E|u_t|^2 dt over x_t ~ p_t, Monte Carlo)");
   for (const auto& m : o.metrics) {
-    if (m != "nll") ot::metric_registry().check_known(node, "metrics", m);
+    if (m != "nll" && m != "kinetic_energy") ot::metric_registry().check_known(node, "metrics", m);
   }
   o.n = node.get<int64_t>("n", o.n, "samples (and data points) per evaluation");
   node.expect(o.n >= 2, "n", "an integer >= 2");
@@ -73,6 +75,10 @@ EvalOptions EvalOptions::read(config::Node& node) {
 }
 
 bool EvalOptions::wants_nll() const { return std::find(metrics.begin(), metrics.end(), "nll") != metrics.end(); }
+
+bool EvalOptions::wants_kinetic_energy() const {
+  return std::find(metrics.begin(), metrics.end(), "kinetic_energy") != metrics.end();
+}
 
 torch::Device resolve_device(const std::string& name) {
   if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
@@ -163,7 +169,7 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   config::Node eval_node = config.section("eval", "evaluation metrics");
   eval = EvalOptions::read(eval_node);
   for (const auto& name : eval.metrics) {
-    if (name == "nll") continue;
+    if (name == "nll" || name == "kinetic_energy") continue;
     config::Node metric_node = config::Node::parse("{}", "eval.metrics");
     metrics.push_back(ot::metric_registry().create(name, metric_node));
     metric_names.push_back(name);
@@ -184,6 +190,9 @@ void Experiment::check_sampling(config::Node& sample_node, config::Node& eval_no
     if (path->mirror() || (!gaussian && !dynamic_cast<const data::AnalyticDensity*>(source.get()))) {
       eval_node.fail("metrics", "nll needs a source with a known density (gaussian, or a gaussian_mixture dataset)");
     }
+  }
+  if (eval.wants_kinetic_energy() && (!path->gaussian_source() || path->mirror())) {
+    eval_node.fail("metrics", "kinetic_energy draws x_t with x0 ~ N(0, I): it needs a Gaussian-source path");
   }
 }
 

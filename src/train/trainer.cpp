@@ -60,6 +60,9 @@ void truncate_metrics(const std::string& file, int64_t step) {
   io::write_text_atomically(file, kept);
 }
 
+// Seeds of the data a path is computed from (kinetic_optimal), offset from run.seed.
+constexpr uint64_t kPathDataSeedOffset = 0x5eed0f;
+
 }  // namespace
 
 void install_stop_handlers() {
@@ -113,6 +116,12 @@ void Trainer::run(bool resume) {
                         "run.name (e.g. --set run.name=NEW)");
     }
     std::remove((dir + "/metrics.jsonl").c_str());
+    if (exp_.path->needs_fit()) {
+      // Its own generators, so the training stream is the same with any path.
+      auto data_gen = data::make_generator(static_cast<uint64_t>(exp_.run.seed) + kPathDataSeedOffset);
+      const paths::DataDraw draw = [&](int64_t n) { return exp_.data->sample(n, data_gen).x; };
+      log_info(exp_.path->fit(draw, static_cast<uint64_t>(exp_.run.seed) + kPathDataSeedOffset + 1));
+    }
   }
   exp_.config.save(dir + "/config.yaml");
 

@@ -6,6 +6,7 @@
 // targets and conversions between prediction types live here, once.
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,6 +33,9 @@ struct PathSample {
 /// Network outputs at one (x, t), each with what it predicts.
 using Predictions = std::vector<std::pair<Prediction, torch::Tensor>>;
 
+/// Draws n training data points [n, ...] (for paths computed from the data).
+using DataDraw = std::function<torch::Tensor(int64_t n)>;
+
 class Path {
  public:
   virtual ~Path() = default;
@@ -51,6 +55,13 @@ class Path {
   virtual void load_state(const std::vector<std::pair<std::string, torch::Tensor>>& /*state*/) {}
   /// True when x0 = x1 (the mirror interpolant: data to itself).
   virtual bool mirror() const { return false; }
+
+  /// True for a path computed from the training data (kinetic_optimal) that has not been yet: the
+  /// trainer calls fit() before the first step, and checkpoints carry the result (state()).
+  virtual bool needs_fit() const { return false; }
+  /// Computes the path from data drawn with `draw`, with random numbers seeded by `seed`; returns a
+  /// line for the log. Paths defined by their config alone have nothing to do.
+  virtual std::string fit(const DataDraw& /*draw*/, uint64_t /*seed*/) { return ""; }
 
   /// x_t and d/dt x_t for endpoints x0, x1 [B, ...], times t [B] and latent z
   /// (ignored and may be undefined when deterministic()).

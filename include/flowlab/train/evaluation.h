@@ -8,6 +8,7 @@
 #include <string>
 
 #include "flowlab/paths/fields.h"
+#include "flowlab/paths/kinetic_energy.h"
 #include "flowlab/train/experiment.h"
 
 namespace flowlab::train {
@@ -40,7 +41,12 @@ struct NllEstimate {
 /// Hutchinson probes come from a generator seeded with `seed`.
 NllEstimate estimate_nll(Experiment& exp, nn::Model& model, const torch::Tensor& data, uint64_t seed);
 
-/// Sample metrics, and nll on n fresh data points when eval.metrics lists it.
+/// The model's kinetic energy (1/d) int_0^{1 - 1e-5} E|u_t(x_t)|^2 dt, x_t drawn from the path between
+/// N(0, I) and `data` [n, ...] (one stratified time per point; noise seeded with `seed`).
+paths::EnergyEstimate estimate_kinetic_energy(Experiment& exp, nn::Model& model, const torch::Tensor& data,
+                                              uint64_t seed);
+
+/// Sample metrics, and nll and kinetic_energy on n fresh data points when eval.metrics lists them.
 std::map<std::string, double> evaluate(Experiment& exp, nn::Model& model, const GeneratedSamples& samples,
                                        uint64_t seed);
 

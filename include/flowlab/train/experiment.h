@@ -69,12 +69,14 @@ struct SampleOptions {
 };
 
 struct EvalOptions {
-  /// Sample metrics (see `flowlab list metrics`) and "nll", the negative log-likelihood of data.
+  /// Sample metrics (see `flowlab list metrics`), "nll" (the negative log-likelihood of data) and
+  /// "kinetic_energy" (the model's velocity energy over the path, Monte Carlo).
   std::vector<std::string> metrics{"energy_distance", "sliced_w2", "mmd"};
   int64_t n = 5000;
   solvers::LikelihoodOptions likelihood;  ///< how nll is computed (the `eval.likelihood` section)
   static EvalOptions read(config::Node& node);
   bool wants_nll() const;
+  bool wants_kinetic_energy() const;
 };
 
 class Experiment {

@@ -1,0 +1,34 @@
+#pragma once
+// Line and point charts as PNG (axes, ticks, labels and a legend drawn with stb_easy_font):
+// curves such as lambda(s) or a diagnostic against t, without a plotting library.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flowlab/io/plot.h"
+
+namespace flowlab::io {
+
+struct Series {
+  std::string label;
+  std::vector<double> x, y;
+  std::vector<double> y_error;  ///< optional: error bars of +-y_error
+  bool line = true;             ///< join the points
+  bool markers = false;         ///< draw each point
+  std::array<uint8_t, 3> colour{31, 119, 180};
+};
+
+struct LinePlotOptions {
+  std::string title, x_label, y_label;
+  bool log_x = false;
+  int width = 760, height = 500;
+};
+
+/// The chart of `series`; the axes cover every finite point (x > 0 on a log axis).
+Image line_plot(const std::vector<Series>& series, const LinePlotOptions& options);
+
+/// Colours for successive series (matplotlib's "tab10").
+std::array<uint8_t, 3> series_colour(std::size_t index);
+
+}  // namespace flowlab::io

@@ -1,0 +1,199 @@
+// `flowlab path-energy`: the data separation function lambda(s) of a config's (or a run's) data,
+// the kinetic-optimal schedule by both methods, the kinetic energy of Gaussian paths on that data
+// by the lambda formula, and, for a trained run, the model's own energy by Monte Carlo.
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "commands.h"
+#include "flowlab/core/error.h"
+#include "flowlab/core/log.h"
+#include "flowlab/io/atomic_file.h"
+#include "flowlab/io/line_plot.h"
+#include "flowlab/paths/kinetic_energy.h"
+#include "flowlab/paths/kinetic_optimal.h"
+#include "flowlab/train/evaluation.h"
+#include "run_loading.h"
+
+namespace flowlab::cli {
+namespace {
+
+const std::vector<std::string> kDefaultPaths{"cond_ot", "trig", "vp", "vp_cosine", "kinetic_optimal"};
+
+io::Series series(const std::string& label, std::size_t colour) {
+  io::Series s;
+  s.label = label;
+  s.colour = io::series_colour(colour);
+  return s;
+}
+
+struct EnergyRow {
+  std::string path;
+  double energy = 0.0, conditional = 0.0;
+};
+
+void write_lambda_plot(const std::string& file, const paths::DataSeparation& sep) {
+  io::Series estimate = series("Monte Carlo (+-1 s.e.)", 0), smoothed = series("monotone fit", 1),
+             gaussian = series("Gaussian data: s^2/(1+s^2)", 7);
+  estimate.line = false, estimate.markers = true;
+  for (const auto& k : sep.knots()) {
+    estimate.x.push_back(k.s), estimate.y.push_back(k.lambda), estimate.y_error.push_back(k.lambda_se);
+  }
+  const double lo = std::log(sep.knots().front().s), hi = std::log(sep.knots().back().s);
+  for (int i = 0; i <= 400; ++i) {
+    const double s = std::exp(lo + (hi - lo) * i / 400.0);
+    smoothed.x.push_back(s), gaussian.x.push_back(s);
+    smoothed.y.push_back(sep.lambda(torch::tensor(s, torch::kFloat64)).item<double>());
+    gaussian.y.push_back(s * s / (1 + s * s));
+  }
+  io::LinePlotOptions options;
+  options.title = "data separation lambda(s)";
+  options.x_label = "s = sqrt(mu2) a/m  (sqrt SNR of the data scaled to unit second moment)";
+  options.y_label = "lambda(s) / mu2";
+  options.log_x = true;
+  io::write_png(file, io::line_plot({estimate, smoothed, gaussian}, options));
+}
+
+void write_schedule_plot(const std::string& file, const paths::KineticOptimalSchedule& ko) {
+  io::Series a = series("KO a_t", 0), m = series("KO m_t", 1), a_ot = series("Cond-OT a_t = t", 7),
+             m_ot = series("Cond-OT m_t = 1 - t", 7);
+  const paths::KineticOptimalPath path(ko);
+  const auto t = torch::linspace(0, 1, 501, torch::kFloat64);
+  const paths::Coefficients c = path.at(t);
+  for (int64_t i = 0; i < t.size(0); ++i) {
+    a.x.push_back(t[i].item<double>()), a.y.push_back(c.beta[i].item<double>());
+    m.x.push_back(t[i].item<double>()), m.y.push_back(c.alpha[i].item<double>());
+  }
+  a_ot.x = {0.0, 1.0}, a_ot.y = {0.0, 1.0}, m_ot.x = {0.0, 1.0}, m_ot.y = {1.0, 0.0};
+  io::LinePlotOptions options;
+  options.title = "kinetic-optimal schedule x_t = m_t x0 + a_t x1";
+  options.x_label = "t";
+  options.y_label = "coefficient";
+  io::write_png(file, io::line_plot({a, m, a_ot, m_ot}, options));
+}
+
+std::string schedule_plot_file(const std::string& lambda_file) {
+  const std::filesystem::path p(lambda_file);
+  return (p.parent_path() / (p.stem().string() + "_schedule.png")).string();
+}
+
+}  // namespace
+
+int path_energy_command(const PathEnergyArgs& args) {
+  LoadedRun run;
+  std::unique_ptr<train::Experiment> from_config;
+  train::Experiment* exp = nullptr;
+  const bool is_run = std::filesystem::is_directory(args.target);
+  if (is_run) {
+    run = load_run(args.target, args.overrides, args.checkpoint);
+    exp = run.experiment.get();
+  } else {
+    if (!std::filesystem::is_regular_file(args.target)) {
+      throw Error(args.target + ": no such config file or run directory");
+    }
+    config::Node config = config::Node::load_file(args.target);
+    for (const auto& o : args.overrides) config.apply_override(o);
+    from_config = std::make_unique<train::Experiment>(config);
+    exp = from_config.get();
+  }
+  const auto* ko_path = dynamic_cast<const paths::KineticOptimalPath*>(exp->path.get());
+  paths::SeparationOptions options = ko_path ? ko_path->options().separation : paths::SeparationOptions{};
+  if (args.data_points) options.data_points = *args.data_points;
+  if (args.noise_samples) options.noise_samples = *args.noise_samples;
+  if (args.knots) options.knots = *args.knots;
+  options.check(config::Node::parse("{}", "command line"));
+
+  const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp->run.seed + 7));
+  auto gen = data::make_generator(seed);
+  const torch::Tensor data = exp->data->sample(options.data_points, gen).x;
+  const int64_t dim = data[0].numel();
+  const paths::DataSeparation sep = paths::DataSeparation::estimate(data, options, gen);
+  std::printf("data: %lld points, d = %lld, mu2 = (1/d) E|x|^2 = %.6g, lambda'(0) = |E x|^2/(d mu2) = %.6g\n",
+              static_cast<long long>(data.size(0)), static_cast<long long>(dim), sep.second_moment(),
+              sep.lambda_at_zero());
+  std::printf("lambda'(s') = lambda(s)/mu2 at s' = sqrt(mu2) a/m (%lld noisy points per knot):\n",
+              static_cast<long long>(options.noise_samples));
+  std::printf("%12s %12s %12s %12s %12s %12s\n", "s=a/m", "s'", "lambda'", "std_err", "monotone", "gaussian");
+  const double root = std::sqrt(sep.second_moment());
+  for (const auto& k : sep.knots()) {
+    std::printf("%12.5g %12.5g %12.6f %12.2e %12.6f %12.6f\n", k.s / root, k.s, k.lambda, k.lambda_se, k.smoothed,
+                k.s * k.s / (1 + k.s * k.s));
+  }
+
+  const paths::KineticOptimalSchedule closed = paths::kinetic_optimal_closed_form(sep);
+  const paths::KineticOptimalSchedule minimised = paths::kinetic_optimal_minimised(sep);
+  const paths::KineticOptimalPath closed_path(closed);
+  const double gap = paths::schedule_gap(closed, minimised);
+  std::printf("\nkinetic-optimal path: Phi = %.6f, energy %.6f (closed form 1 + mu2 - 2 sqrt(mu2) cos Phi), %.6f "
+              "(minimised); schedules within %.2g\n",
+              closed.phi, closed.energy, minimised.energy, gap);
+
+  std::vector<EnergyRow> rows;
+  const std::vector<std::string>& names = args.paths.empty() ? kDefaultPaths : args.paths;
+  for (const auto& name : names) {
+    if (name == "kinetic_optimal") {
+      const paths::PathEnergy e = paths::path_kinetic_energy(closed_path, sep);
+      rows.push_back({name, e.energy, e.conditional});
+      continue;
+    }
+    config::Node node = config::Node::parse("type: " + name, "--paths");
+    const auto path = paths::path_registry().create(node);
+    if (!path->gaussian_source() || path->mirror()) {
+      log_warn("path-energy: skipping " + name + " (not a Gaussian-source path)");
+      continue;
+    }
+    const paths::PathEnergy e = paths::path_kinetic_energy(*path, sep);
+    rows.push_back({name, e.energy, e.conditional});
+  }
+  std::string own_type = exp->config.section("path").require<std::string>("type");
+  if (!exp->path->needs_fit() && exp->path->gaussian_source() && !exp->path->mirror()) {
+    const paths::PathEnergy e = paths::path_kinetic_energy(*exp->path, sep);
+    rows.push_back({"this run: " + own_type, e.energy, e.conditional});
+  }
+  std::printf("\nkinetic energy (1/d) int_0^%.5f E|u_t|^2 dt by the lambda formula:\n", paths::kEnergyTimeMax);
+  std::printf("%-28s %12s %14s\n", "path", "energy", "conditional");
+  for (const auto& r : rows) std::printf("%-28s %12.6f %14.6f\n", r.path.c_str(), r.energy, r.conditional);
+
+  paths::EnergyEstimate model_energy;
+  const bool model_measured = is_run && exp->path->gaussian_source() && !exp->path->mirror();
+  if (model_measured) {
+    const int64_t n = args.n.value_or(exp->eval.n);
+    auto model_gen = data::make_generator(seed + 1);
+    model_energy = train::estimate_kinetic_energy(*exp, train::sampling_model(*exp),
+                                                  exp->data->sample(n, model_gen).x, seed + 2);
+    std::printf("\nthe trained model (step %lld), Monte Carlo over %lld points: %.6f +- %.6f\n",
+                static_cast<long long>(run.step), static_cast<long long>(n), model_energy.value, model_energy.se);
+  }
+  std::fflush(stdout);
+
+  if (!args.json.empty()) {
+    std::ostringstream json;
+    json.precision(10);
+    json << "{\"data_points\": " << data.size(0) << ", \"dim\": " << dim << ", \"second_moment\": "
+         << sep.second_moment() << ", \"lambda_at_zero\": " << sep.lambda_at_zero() << ", \"lambda\": [";
+    for (std::size_t i = 0; i < sep.knots().size(); ++i) {
+      const auto& k = sep.knots()[i];
+      json << (i ? ", " : "") << "{\"s\": " << k.s / root << ", \"s_normalised\": " << k.s << ", \"lambda\": "
+           << k.lambda << ", \"std_err\": " << k.lambda_se << ", \"monotone\": " << k.smoothed << "}";
+    }
+    json << "], \"kinetic_optimal\": {\"phi\": " << closed.phi << ", \"energy\": " << closed.energy
+         << ", \"minimised_energy\": " << minimised.energy << ", \"schedule_gap\": " << gap << "}, \"energy\": {";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      json << (i ? ", " : "") << "\"" << rows[i].path << "\": " << rows[i].energy;
+    }
+    json << "}";
+    if (model_measured) json << ", \"model_energy\": " << model_energy.value << ", \"model_energy_se\": " << model_energy.se;
+    json << "}\n";
+    io::write_text_atomically(args.json, json.str());
+  }
+  if (!args.plot.empty()) {
+    write_lambda_plot(args.plot, sep);
+    write_schedule_plot(schedule_plot_file(args.plot), closed);
+    log_info("wrote " + args.plot + " and " + schedule_plot_file(args.plot));
+  }
+  return 0;
+}
+
+}  // namespace flowlab::cli
