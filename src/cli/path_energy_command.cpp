@@ -100,10 +100,15 @@ int path_energy_command(const PathEnergyArgs& args) {
   }
   const auto* ko_path = dynamic_cast<const paths::KineticOptimalPath*>(exp->path.get());
   paths::SeparationOptions options = ko_path ? ko_path->options().separation : paths::SeparationOptions{};
-  if (args.data_points) options.data_points = *args.data_points;
-  if (args.noise_samples) options.noise_samples = *args.noise_samples;
-  if (args.knots) options.knots = *args.knots;
-  options.check(config::Node::parse("{}", "command line"));
+  // The command-line values go through the options' own reader, so errors name the option.
+  config::Node given = config::Node::parse("{}", "the command line");
+  if (args.data_points) given.apply_override("data_points=" + std::to_string(*args.data_points));
+  if (args.noise_samples) given.apply_override("noise_samples=" + std::to_string(*args.noise_samples));
+  if (args.knots) given.apply_override("knots=" + std::to_string(*args.knots));
+  const paths::SeparationOptions from_command_line = paths::SeparationOptions::read(given);
+  if (args.data_points) options.data_points = from_command_line.data_points;
+  if (args.noise_samples) options.noise_samples = from_command_line.noise_samples;
+  if (args.knots) options.knots = from_command_line.knots;
 
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp->run.seed + 7));
   auto gen = data::make_generator(seed);

@@ -25,21 +25,8 @@ using testing::TempDir;
 std::string flowlab() { return testing::flowlab_binary(); }
 std::string moons_config() { return testing::source_dir() + "/configs/toy/moons.yaml"; }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-double json_value(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (!std::regex_search(json, m, std::regex("\"" + key + "\": ([-0-9.eE+naNIfity]+)"))) {
-    ADD_FAILURE() << key << " not in " << json;
-    return 0;
-  }
-  return std::stod(m[1]);
-}
+using testing::json_value;
+using testing::read_file;
 
 // A short moons run: small network, few steps, all in `dir`.
 std::string short_run(const TempDir& dir, const std::string& name, int steps, const std::string& extra = "") {

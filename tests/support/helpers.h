@@ -35,6 +35,12 @@ std::string run_python(const std::string& script);
 /// True when the oracle interpreter can import `module`.
 bool python_has(const std::string& module);
 
+/// The whole content of a text file ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
+/// The number after "key": in a flat JSON text; a test failure (and 0) when it is missing.
+double json_value(const std::string& json, const std::string& key);
+
 /// Path of the built flowlab executable and of the source tree.
 std::string flowlab_binary();
 std::string source_dir();
