@@ -43,6 +43,7 @@ TEST(Cli, VersionHelpAndUsageErrors) {
   EXPECT_EQ(run_command(flowlab() + " train --help").exit_code, 0);
   EXPECT_EQ(run_command(flowlab() + " sample --help").exit_code, 0);
   EXPECT_EQ(run_command(flowlab() + " eval --help").exit_code, 0);
+  EXPECT_EQ(run_command(flowlab() + " path-energy --help").exit_code, 0);
   EXPECT_EQ(run_command(flowlab()).exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " trian x.yaml").exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " train").exit_code, 2);
@@ -53,7 +54,8 @@ TEST(Cli, ListDocumentsComponentsFromTheCode) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* word : {"toy2d", "gaussian_mixture", "fashion_mnist", "cond_ot", "mlp", "flow_matching", "dopri5",
                            "energy_distance", "adamw", "cosine", "time_embedding.dim", "also_predicts",
-                           "euler_maruyama", "stochastic_heun", "vp_cosine", "mirror", "tabulated"}) {
+                           "euler_maruyama", "stochastic_heun", "vp_cosine", "mirror", "tabulated", "kinetic_optimal",
+                           "noise_samples"}) {
     EXPECT_NE(r.output.find(word), std::string::npos) << word;
   }
   r = run_command(flowlab() + " list solvers");

@@ -16,7 +16,21 @@ namespace {
 // The default configuration of `name` (tabulated has no default table).
 std::string default_yaml(const std::string& name) {
   if (name == "tabulated") return "type: tabulated\nt: [0, 0.5, 1]\nalpha: [1, 0.6, 0]\nbeta: [0, 0.6, 1]\n";
+  if (name == "kinetic_optimal") {
+    return "type: kinetic_optimal\ndata_points: 400\nnoise_samples: 128\nknots: 10\nminimise_intervals: 16\n";
+  }
   return "type: " + name + "\n";
+}
+
+// The path of `yaml`, fitted to a 2-D Gaussian mixture when it is computed from data.
+std::unique_ptr<Path> ready_path(const std::string& yaml) {
+  auto path = make_path(yaml);
+  if (path->needs_fit()) {
+    torch::manual_seed(3);
+    const auto data = torch::randn({400, 2}) * 0.3 + torch::randint(2, {400, 1}).to(torch::kFloat32) * 2 - 1;
+    path->fit([&](int64_t n) { return data.slice(0, 0, n); }, 5);
+  }
+  return path;
 }
 
 bool all_finite(const Coefficients& c, bool with_derivatives) {
@@ -33,7 +47,7 @@ TEST(PathSingularities, DocsStateWhatIsInfinite) {
   for (const std::string& name : names) {
     for (const std::string& extra : {std::string(), std::string("n: 0.5\n"), std::string("beta_min: 0\n")}) {
       if ((extra == "n: 0.5\n" && name != "polynomial") || (extra == "beta_min: 0\n" && name != "vp")) continue;
-      auto path = make_path(default_yaml(name) + extra);
+      auto path = ready_path(default_yaml(name) + extra);
       const double clip = path->clip();
       const auto inside = torch::linspace(clip, 1 - clip, 101, torch::kFloat64);
       EXPECT_TRUE(all_finite(path->at(inside), true)) << name << " " << extra;
@@ -50,7 +64,7 @@ TEST(PathSingularities, DocsStateWhatIsInfinite) {
 TEST(PathSingularities, GaussianSourceConversionsAreFiniteAtTheEndpoints) {
   register_builtin_paths();
   for (const std::string& name : path_registry().names()) {
-    auto path = make_path(default_yaml(name));
+    auto path = ready_path(default_yaml(name));
     if (!path->gaussian_source()) continue;
     torch::manual_seed(14);
     const auto x = torch::randn({2, 3}, torch::kFloat64), out = torch::randn({2, 3}, torch::kFloat64);
