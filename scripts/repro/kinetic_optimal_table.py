@@ -27,9 +27,8 @@ def main():
     for p in paths:
         run = os.path.join(out, f"checkerboard_{p}")
         energy = load(os.path.join(run, "path_energy.json"))
+        # The energy of the path the run trained on (for kinetic_optimal: its own table).
         own = next((v for k, v in energy.get("energy", {}).items() if k.startswith("this run")), None)
-        if p == "kinetic_optimal":
-            own = energy.get("energy", {}).get("kinetic_optimal", own)
         model = energy.get("model_energy")
         model_se = energy.get("model_energy_se")
         nll = load(os.path.join(run, "eval_nll.json"))

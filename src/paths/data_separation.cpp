@@ -64,14 +64,6 @@ std::pair<double, double> controlled_mean(const torch::Tensor& target, const tor
 
 }  // namespace
 
-void SeparationOptions::check(const config::Node& node) const {
-  node.expect(data_points >= 2, "data_points", "at least 2 data points");
-  node.expect(noise_samples >= 2, "noise_samples", "at least 2 noisy points per knot");
-  node.expect(knots >= 2, "knots", "at least 2 knots");
-  node.expect(s_min > 0 && std::isfinite(s_min), "s_min", "a positive s_min");
-  node.expect(s_max > s_min && std::isfinite(s_max), "s_max", "s_max > s_min, finite");
-}
-
 SeparationOptions SeparationOptions::read(config::Node& node) {
   SeparationOptions o;
   o.data_points = node.get<int64_t>("data_points", o.data_points,
@@ -80,7 +72,12 @@ SeparationOptions SeparationOptions::read(config::Node& node) {
   o.knots = node.get<int64_t>("knots", o.knots, "knots of lambda, log-uniform in s' = sqrt(mu2) a/m");
   o.s_min = node.get<double>("s_min", o.s_min, "smallest knot s' (lambda'(0) is exact)");
   o.s_max = node.get<double>("s_max", o.s_max, "largest knot s' (h(pi/2) = 0 is exact for finite data)");
-  if (!node.describing()) o.check(node);
+  if (node.describing()) return o;
+  node.expect(o.data_points >= 2, "data_points", "at least 2 data points");
+  node.expect(o.noise_samples >= 2, "noise_samples", "at least 2 noisy points per knot");
+  node.expect(o.knots >= 2, "knots", "at least 2 knots");
+  node.expect(o.s_min > 0 && std::isfinite(o.s_min), "s_min", "a positive s_min");
+  node.expect(o.s_max > o.s_min && std::isfinite(o.s_max), "s_max", "s_max > s_min, finite");
   return o;
 }
 

@@ -93,9 +93,10 @@ void register_builtin_paths() {
   r.add_component<KineticOptimalPath, KineticOptimalOptions>(
       "kinetic_optimal",
       "kinetic-optimal Gaussian path of the training data (Shaul et al. 2023): lambda(s) estimated when training "
-      "starts, the KO schedule x_t = m_t x0 + a_t x1 (x0 ~ N(0, I)) tabulated and saved in checkpoints; where the "
-      "data look Gaussian at low SNR, theta_t and so a_t rise like a power of t below 1, steep but finite in the "
-      "table; conversions divide by a near t = 0 and m near t = 1 and use t clipped to [1e-4, 1 - 1e-4]");
+      "starts, the KO schedule x_t = m_t x0 + a_t x1 (x0 ~ N(0, I)) kept as r_t, theta_t on a Chebyshev grid "
+      "(monotone cubics) and saved in checkpoints; where the data look Gaussian at low SNR, theta_t and so a_t rise "
+      "like a power of t below 1, steep but finite in the table; conversions divide by a near t = 0 and m near "
+      "t = 1 and use t clipped to [1e-4, 1 - 1e-4]");
 }
 
 }  // namespace flowlab::paths

@@ -28,9 +28,8 @@ struct SeparationOptions {
   int64_t knots = 48;
   double s_min = 1e-2;
   double s_max = 1e4;
+  /// Reads and checks the options; a value out of range is a ConfigError naming its key.
   static SeparationOptions read(config::Node& node);
-  /// Throws ConfigError at `node` when a value is out of range (also used by read()).
-  void check(const config::Node& node) const;
 };
 
 class DataSeparation {
