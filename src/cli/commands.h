@@ -47,6 +47,18 @@ struct PathEnergyArgs {
 };
 int path_energy_command(const PathEnergyArgs& args);
 
+struct DiagnoseArgs {
+  std::string run_dir;
+  std::vector<double> times{0.1, 0.3, 0.5, 0.7, 0.9};
+  int64_t points = 256, probes = 8, loop_points = 64;
+  std::vector<double> radii{0.01, 0.1, 0.5};
+  std::optional<int64_t> seed;
+  std::optional<std::string> checkpoint;
+  std::vector<std::string> overrides;
+  std::string json, plot;
+};
+int diagnose_command(const DiagnoseArgs& args);
+
 int list_command(const std::string& family);
 
 }  // namespace flowlab::cli

@@ -69,6 +69,21 @@ int dispatch(int argc, char** argv) {
   energy_cmd->add_option("--plot", energy.plot, "lambda(s) as PNG (and the KO schedule beside it, *_schedule.png)");
   energy_cmd->add_option("--set", energy.overrides, "override a config value, e.g. data.type=moons")->take_all();
 
+  DiagnoseArgs diagnose;
+  auto* diagnose_cmd = app.add_subcommand(
+      "diagnose", "non-conservativity of a run's velocity and score: Jacobian asymmetry and loop circulation against t");
+  diagnose_cmd->add_option("run_dir", diagnose.run_dir, "run directory")->required();
+  diagnose_cmd->add_option("--times", diagnose.times, "times t in (0, 1) (default 0.1 0.3 0.5 0.7 0.9)");
+  diagnose_cmd->add_option("--points", diagnose.points, "points x_t per time (default 256)");
+  diagnose_cmd->add_option("--probes", diagnose.probes, "probes of the randomized asymmetry estimator (default 8)");
+  diagnose_cmd->add_option("--radii", diagnose.radii, "loop radii (default 0.01 0.1 0.5)");
+  diagnose_cmd->add_option("--loop-points", diagnose.loop_points, "quadrature points per loop (default 64)");
+  diagnose_cmd->add_option("--seed", diagnose.seed, "seed of the points, probes and planes");
+  diagnose_cmd->add_option("--checkpoint", diagnose.checkpoint, "checkpoint file (default: newest)");
+  diagnose_cmd->add_option("--json", diagnose.json, "also write the results as JSON");
+  diagnose_cmd->add_option("--plot", diagnose.plot, "asymmetry and circulation against t as PNG");
+  diagnose_cmd->add_option("--set", diagnose.overrides, "override a config value of the run")->take_all();
+
   std::string family;
   auto* list_cmd = app.add_subcommand("list", "list components with their options, defaults and docs");
   list_cmd->add_option("family", family, "only this family (data, sources, paths, networks, ...)");
@@ -83,6 +98,7 @@ int dispatch(int argc, char** argv) {
   if (*sample_cmd) return sample_command(sample);
   if (*eval_cmd) return eval_command(eval);
   if (*energy_cmd) return path_energy_command(energy);
+  if (*diagnose_cmd) return diagnose_command(diagnose);
   return list_command(family);
 }
 

@@ -21,6 +21,7 @@ constexpr Rgb kBlack{0, 0, 0};
 constexpr Rgb kGrey{200, 200, 200};
 constexpr double kTextScale = 1.6;  // stb_easy_font's glyphs are about 7 px tall
 constexpr int kLeft = 92, kRight = 24, kTop = 44, kBottom = 64;
+constexpr int kLegendLine = 18;
 
 struct Canvas {
   Image image;
@@ -137,7 +138,10 @@ Image line_plot(const std::vector<Series>& series, const LinePlotOptions& option
     }
   }
   const Axis ax = axis_over(xs, options.log_x), ay = axis_over(ys, false);
-  Canvas canvas(options.width, options.height);
+  // The legend goes below the chart, one line per labelled series, so it never hides data.
+  int labelled = 0;
+  for (const auto& s : series) labelled += !s.label.empty();
+  Canvas canvas(options.width, options.height + kLegendLine * labelled + (labelled ? 8 : 0));
   const double left = kLeft, right = options.width - kRight, top = kTop, bottom = options.height - kBottom;
   const auto px = [&](double x) { return ax.map(x, left, right); };
   const auto py = [&](double y) { return ay.map(y, bottom, top); };
@@ -186,13 +190,12 @@ Image line_plot(const std::vector<Series>& series, const LinePlotOptions& option
       if (s.markers) canvas.fill(x - 3, y - 3, x + 3, y + 3, s.colour);
     }
   }
-  // Legend, top left inside the axes.
-  double y = top + 10;
+  double y = options.height;
   for (const auto& s : series) {
     if (s.label.empty()) continue;
     canvas.line(left + 10, y + 5, left + 34, y + 5, s.colour, 3.0);
     canvas.text(left + 40, y, s.label, kBlack);
-    y += 18;
+    y += kLegendLine;
   }
   return canvas.image;
 }

@@ -25,7 +25,8 @@ struct LinePlotOptions {
   int width = 760, height = 500;
 };
 
-/// The chart of `series`; the axes cover every finite point (x > 0 on a log axis).
+/// The chart of `series`; the axes cover every finite point (x > 0 on a log axis). The legend lies
+/// below the chart: the image is options.height plus 18 pixels per labelled series (and 8) tall.
 Image line_plot(const std::vector<Series>& series, const LinePlotOptions& options);
 
 /// Colours for successive series (matplotlib's "tab10").

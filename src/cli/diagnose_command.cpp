@@ -1,0 +1,189 @@
+// `flowlab diagnose`: how far a trained run's velocity (and score) are from gradient fields, at
+// several times: the Jacobian asymmetry A = ||(J - J^T)/2||_F / ||J||_F over points x_t of the
+// path, and the circulation around small circles through them.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "commands.h"
+#include "flowlab/core/error.h"
+#include "flowlab/core/log.h"
+#include "flowlab/diagnostics/asymmetry.h"
+#include "flowlab/diagnostics/circulation.h"
+#include "flowlab/io/atomic_file.h"
+#include "flowlab/io/line_plot.h"
+#include "flowlab/train/evaluation.h"
+#include "run_loading.h"
+
+namespace flowlab::cli {
+namespace {
+
+// Full Jacobians (d backward passes per point) up to this dimension; the randomized estimator always.
+constexpr int64_t kExactMaxDim = 64;
+
+struct FieldReport {
+  std::string field;  ///< velocity | score
+  double t = 0.0;
+  diagnostics::AsymmetryEstimate exact, randomized;
+  bool has_exact = false;
+  std::vector<double> relative_circulation;  ///< mean |I| / mean magnitude, per radius
+  double small_loop_error = -1.0;            ///< max |I - pi R^2 v^T (J - J^T) u| / mean magnitude at the smallest R
+};
+
+// x_t at time t for n points: data x1, the source x0 (or x1 on a mirror path) and z.
+torch::Tensor path_points(train::Experiment& exp, int64_t n, double t, at::Generator& gen) {
+  const torch::Tensor x1 = exp.data->sample(n, gen).x.to(exp.device);
+  const torch::Tensor x0 = exp.path->mirror() ? x1 : exp.source->sample(n, gen).x.to(exp.device);
+  const torch::Tensor z = torch::randn(x1.sizes(), gen).to(exp.device);
+  const torch::Tensor times = torch::full({n}, t, x1.options());
+  return exp.path->sample(x0, x1, times, z).x_t;
+}
+
+void write_plot(const std::string& file, const std::vector<FieldReport>& reports, const std::vector<double>& radii) {
+  std::vector<io::Series> series;
+  std::size_t colour = 0;
+  for (const std::string field : {"velocity", "score"}) {
+    io::Series a;
+    a.label = field + ": asymmetry A (+-1 s.e.)";
+    a.colour = io::series_colour(colour++);
+    a.markers = true;
+    for (const auto& r : reports) {
+      if (r.field != field) continue;
+      const auto& e = r.has_exact ? r.exact : r.randomized;
+      a.x.push_back(r.t), a.y.push_back(e.mean), a.y_error.push_back(e.se);
+    }
+    if (!a.x.empty()) series.push_back(a);
+    for (std::size_t k = 0; k < radii.size(); ++k) {
+      io::Series c;
+      char label[96];
+      std::snprintf(label, sizeof label, "%s: |circulation| / magnitude, R = %g", field.c_str(), radii[k]);
+      c.label = label;
+      c.colour = io::series_colour(colour++);
+      for (const auto& r : reports) {
+        if (r.field == field) c.x.push_back(r.t), c.y.push_back(r.relative_circulation[k]);
+      }
+      if (!c.x.empty()) series.push_back(c);
+    }
+  }
+  io::LinePlotOptions options;
+  options.title = "non-conservativity against t";
+  options.x_label = "t";
+  options.y_label = "asymmetry, relative circulation";
+  io::write_png(file, io::line_plot(series, options));
+}
+
+}  // namespace
+
+int diagnose_command(const DiagnoseArgs& args) {
+  LoadedRun run = load_run(args.run_dir, args.overrides, args.checkpoint);
+  train::Experiment& exp = *run.experiment;
+  nn::Model& model = train::sampling_model(exp);
+  model.eval();
+  const auto shape = exp.data->sample_shape();
+  int64_t dim = 1;
+  for (int64_t s : shape) dim *= s;
+  if (dim < 2) throw ConfigError("diagnose: the data must have at least 2 dimensions");
+  for (double t : args.times) {
+    if (!(t > 0.0 && t < 1.0)) throw ConfigError("--times: each time must lie in (0, 1), got " + std::to_string(t));
+  }
+  for (double r : args.radii) {
+    if (!(r > 0.0)) throw ConfigError("--radii: each radius must be > 0, got " + std::to_string(r));
+  }
+  if (args.points < 2 || args.probes < 1 || args.loop_points < 3) {
+    throw ConfigError("--points >= 2, --probes >= 1 and --loop-points >= 3 are needed");
+  }
+
+  const auto& kinds = model.predictions();
+  std::vector<std::pair<std::string, solvers::Field>> fields{
+      {"velocity", paths::velocity_field(train::model_function(model), kinds, *exp.path)}};
+  if (exp.path->why_no_score(kinds).empty()) {
+    fields.emplace_back("score", paths::score_field(train::model_function(model), kinds, *exp.path));
+  }
+  const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 11));
+  auto gen = data::make_generator(seed);
+  std::vector<FieldReport> reports;
+  for (double t : args.times) {
+    const torch::Tensor x = path_points(exp, args.points, t, gen).flatten(1);
+    const torch::Tensor times = torch::full({args.points}, t, x.options());
+    for (const auto& [name, field] : fields) {
+      const diagnostics::PointField f = [&, &field = field](const torch::Tensor& y) {
+        std::vector<int64_t> full{y.size(0)};
+        full.insert(full.end(), shape.begin(), shape.end());
+        return field(y.reshape(full), times.slice(0, 0, y.size(0))).flatten(1);
+      };
+      FieldReport r;
+      r.field = name;
+      r.t = t;
+      r.randomized = diagnostics::randomized_asymmetry(f, x, args.probes, gen);
+      torch::Tensor jac;
+      if (dim <= kExactMaxDim) {
+        r.exact = diagnostics::exact_asymmetry(f, x);
+        r.has_exact = true;
+        jac = diagnostics::jacobians(f, x);
+      }
+      const auto [u, v] = diagnostics::random_planes(args.points, dim, gen, x.scalar_type());
+      for (double radius : args.radii) {
+        const diagnostics::LoopIntegral loop = diagnostics::loop_integral(f, x, u, v, radius, args.loop_points);
+        r.relative_circulation.push_back(loop.circulation.abs().mean().item<double>() /
+                                         std::max(loop.magnitude.mean().item<double>(), 1e-300));
+        if (jac.defined() && radius == *std::min_element(args.radii.begin(), args.radii.end())) {
+          const auto predicted = diagnostics::small_loop_circulation(jac, u, v, radius);
+          r.small_loop_error = (loop.circulation - predicted).abs().max().item<double>() /
+                               std::max(loop.magnitude.mean().item<double>(), 1e-300);
+        }
+      }
+      reports.push_back(r);
+    }
+  }
+
+  std::printf("run %s, step %lld, %lld points per time, d = %lld\n", exp.run_dir().c_str(),
+              static_cast<long long>(run.step), static_cast<long long>(args.points), static_cast<long long>(dim));
+  std::printf("%-9s %6s %22s %24s %10s", "field", "t", "A exact (s.e.)", "A randomized (s.e.)", "A pooled");
+  for (double radius : args.radii) std::printf("   circ R=%-6g", radius);
+  std::printf("\n");
+  for (const auto& r : reports) {
+    char exact[40] = "-";
+    if (r.has_exact) std::snprintf(exact, sizeof exact, "%.5f (%.1e)", r.exact.mean, r.exact.se);
+    std::printf("%-9s %6.3f %22s %13.5f (%.1e) %10.5f", r.field.c_str(), r.t, exact, r.randomized.mean,
+                r.randomized.se, r.has_exact ? r.exact.pooled : r.randomized.pooled);
+    for (double c : r.relative_circulation) std::printf(" %15.3e", c);
+    std::printf("\n");
+  }
+  std::printf("A = ||(J - J^T)/2||_F / ||J||_F at points x_t of the path (0: a gradient field, 1: a rotation);\n"
+              "circ = mean |loop integral| / mean integral of |field| around circles of radius R in random planes.\n");
+  std::fflush(stdout);
+
+  if (!args.json.empty()) {
+    std::ostringstream json;
+    json.precision(10);
+    json << "{\"run\": \"" << exp.run_dir() << "\", \"step\": " << run.step << ", \"points\": " << args.points
+         << ", \"dim\": " << dim << ", \"probes\": " << args.probes << ", \"radii\": [";
+    for (std::size_t k = 0; k < args.radii.size(); ++k) json << (k ? ", " : "") << args.radii[k];
+    json << "], \"results\": [";
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      const auto& r = reports[i];
+      json << (i ? ", " : "") << "{\"field\": \"" << r.field << "\", \"t\": " << r.t;
+      if (r.has_exact) {
+        json << ", \"asymmetry\": " << r.exact.mean << ", \"asymmetry_se\": " << r.exact.se
+             << ", \"asymmetry_pooled\": " << r.exact.pooled << ", \"small_loop_error\": " << r.small_loop_error;
+      }
+      json << ", \"asymmetry_randomized\": " << r.randomized.mean << ", \"asymmetry_randomized_se\": " << r.randomized.se
+           << ", \"asymmetry_randomized_pooled\": " << r.randomized.pooled << ", \"circulation\": [";
+      for (std::size_t k = 0; k < r.relative_circulation.size(); ++k) {
+        json << (k ? ", " : "") << r.relative_circulation[k];
+      }
+      json << "]}";
+    }
+    json << "]}\n";
+    io::write_text_atomically(args.json, json.str());
+  }
+  if (!args.plot.empty()) {
+    write_plot(args.plot, reports, args.radii);
+    log_info("wrote " + args.plot);
+  }
+  return 0;
+}
+
+}  // namespace flowlab::cli
