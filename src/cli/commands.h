@@ -52,6 +52,9 @@ struct DiagnoseArgs {
   std::vector<double> times{0.1, 0.3, 0.5, 0.7, 0.9};
   int64_t points = 256, probes = 8, loop_points = 64;
   std::vector<double> radii{0.01, 0.1, 0.5};
+  double id_time = 0.99;     ///< time of the score-spectrum intrinsic dimension (near the data, t = 1)
+  int64_t id_points = 100;   ///< data points whose dimension is estimated; 0 skips it
+  int64_t id_samples = 0;    ///< scores per point; 0: 4 D
   std::optional<int64_t> seed;
   std::optional<std::string> checkpoint;
   std::vector<std::string> overrides;

@@ -12,6 +12,7 @@
 #include "flowlab/core/log.h"
 #include "flowlab/diagnostics/asymmetry.h"
 #include "flowlab/diagnostics/circulation.h"
+#include "flowlab/diagnostics/intrinsic_dimension.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/line_plot.h"
 #include "flowlab/train/evaluation.h"
@@ -91,8 +92,11 @@ int diagnose_command(const DiagnoseArgs& args) {
   for (double r : args.radii) {
     if (!(r > 0.0)) throw ConfigError("--radii: each radius must be > 0, got " + std::to_string(r));
   }
-  if (args.points < 2 || args.probes < 1 || args.loop_points < 3) {
-    throw ConfigError("--points >= 2, --probes >= 1 and --loop-points >= 3 are needed");
+  if (args.points < 2 || args.probes < 1 || args.loop_points < 3 || args.id_points < 0 || args.id_samples < 0) {
+    throw ConfigError("--points >= 2, --probes >= 1, --loop-points >= 3, --id-points >= 0 and --id-samples >= 0 are needed");
+  }
+  if (!(args.id_time > 0.0 && args.id_time < 1.0)) {
+    throw ConfigError("--id-time must lie in (0, 1), got " + std::to_string(args.id_time));
   }
 
   const auto& kinds = model.predictions();
@@ -138,6 +142,28 @@ int diagnose_command(const DiagnoseArgs& args) {
     }
   }
 
+  // Score-spectrum intrinsic dimension near the data: centres beta(t) x1, spread by the noise level.
+  torch::Tensor id_estimates, id_spectrum;
+  const bool has_score = fields.size() > 1;
+  if (has_score && args.id_points > 0) {
+    const solvers::Field& score = fields[1].second;
+    const torch::Tensor t_id = torch::full({1}, args.id_time, torch::kFloat64);
+    const double beta = exp.path->at(t_id).beta.item<double>();
+    const double sigma = paths::noise_level(*exp.path, t_id).item<double>();
+    if (!(sigma > 0)) throw ConfigError("--id-time: the path has no noise at t = " + std::to_string(args.id_time));
+    const torch::Tensor x1 = exp.data->sample(args.id_points, gen).x.to(exp.device).flatten(1);
+    const int64_t samples = args.id_samples > 0 ? args.id_samples : 4 * dim;
+    const diagnostics::PointField f = [&](const torch::Tensor& y) {
+      std::vector<int64_t> full{y.size(0)};
+      full.insert(full.end(), shape.begin(), shape.end());
+      return score(y.reshape(full), torch::full({y.size(0)}, args.id_time, y.options())).flatten(1);
+    };
+    const diagnostics::SpectrumDimension r =
+        diagnostics::score_spectrum_dimension(f, beta * x1, sigma, samples, gen);
+    id_estimates = r.dimension;
+    id_spectrum = r.singular_values.mean(0);
+  }
+
   std::printf("run %s, step %lld, %lld points per time, d = %lld\n", exp.run_dir().c_str(),
               static_cast<long long>(run.step), static_cast<long long>(args.points), static_cast<long long>(dim));
   std::printf("%-9s %6s %22s %24s %10s", "field", "t", "A exact (s.e.)", "A randomized (s.e.)", "A pooled");
@@ -153,6 +179,18 @@ int diagnose_command(const DiagnoseArgs& args) {
   }
   std::printf("A = ||(J - J^T)/2||_F / ||J||_F at points x_t of the path (0: a gradient field, 1: a rotation);\n"
               "circ = mean |loop integral| / mean integral of |field| around circles of radius R in random planes.\n");
+  if (id_estimates.defined()) {
+    const auto counts = torch::bincount(id_estimates, {}, dim + 1);
+    std::printf("\nintrinsic dimension (score spectrum at t = %g, %lld points): mode %lld, mean %.3f; counts:",
+                args.id_time, static_cast<long long>(args.id_points), static_cast<long long>(counts.argmax().item<int64_t>()),
+                id_estimates.to(torch::kFloat64).mean().item<double>());
+    for (int64_t k = 0; k <= dim; ++k) {
+      if (counts[k].item<int64_t>() > 0) std::printf(" %lld: %lld", static_cast<long long>(k), static_cast<long long>(counts[k].item<int64_t>()));
+    }
+    std::printf("\n");
+  } else if (!has_score) {
+    std::printf("\nno score from this model on this path: no intrinsic-dimension estimate\n");
+  }
   std::fflush(stdout);
 
   if (!args.json.empty()) {
@@ -176,7 +214,17 @@ int diagnose_command(const DiagnoseArgs& args) {
       }
       json << "]}";
     }
-    json << "]}\n";
+    json << "]";
+    if (id_estimates.defined()) {
+      json << ", \"intrinsic_dimension\": {\"time\": " << args.id_time << ", \"mean\": "
+           << id_estimates.to(torch::kFloat64).mean().item<double>() << ", \"mode\": "
+           << torch::bincount(id_estimates, {}, dim + 1).argmax().item<int64_t>() << ", \"estimates\": [";
+      for (int64_t i = 0; i < id_estimates.size(0); ++i) json << (i ? ", " : "") << id_estimates[i].item<int64_t>();
+      json << "], \"mean_singular_values\": [";
+      for (int64_t i = 0; i < id_spectrum.size(0); ++i) json << (i ? ", " : "") << id_spectrum[i].item<double>();
+      json << "]}";
+    }
+    json << "}\n";
     io::write_text_atomically(args.json, json.str());
   }
   if (!args.plot.empty()) {

@@ -38,10 +38,15 @@ TEST(DiagnoseCli, ReportsAsymmetryAndCirculation) {
   // At R = 0.01 the loop integral is pi R^2 v^T (J - J^T) u up to O(R^4) (silu network: smooth).
   EXPECT_LT(json_value(json, "small_loop_error"), 1e-3);
   EXPECT_NE(json.find("\"field\": \"score\""), std::string::npos);
+  // The score-spectrum dimension of each of the 100 default points, between 0 and d = 2.
+  EXPECT_NE(json.find("\"intrinsic_dimension\""), std::string::npos);
+  EXPECT_GE(json_value(json, "mode"), 0.0);
+  EXPECT_LE(json_value(json, "mode"), 2.0);
   EXPECT_TRUE(std::filesystem::exists(dir.file("d.png")));
 
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --times 1.5").exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --radii 0").exit_code, 2);
+  EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --id-time 1").exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " diagnose " + dir.file("nothing")).exit_code, 1);
 }
 
