@@ -25,8 +25,8 @@ MlpOptions MlpOptions::read(config::Node& node) {
   return o;
 }
 
-Mlp::Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs)
-    : Network(outputs), options_(options), shape_(shape) {
+Mlp::Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs, bool scalars)
+    : Network(outputs), options_(options), shape_(shape), scalars_(scalars) {
   TORCH_CHECK(outputs >= 1, "mlp: outputs must be >= 1, got ", outputs);
   const int64_t features = std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
   embedding_ = register_module("time_embedding", std::make_shared<TimeEmbeddingImpl>(options.time_embedding));
@@ -38,7 +38,7 @@ Mlp::Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs)
     residual_.push_back(options.residual && h == width);
     width = h;
   }
-  output_ = register_module("output", torch::nn::Linear(width, features * outputs));
+  output_ = register_module("output", torch::nn::Linear(width, (scalars ? 1 : features) * outputs));
 }
 
 torch::Tensor Mlp::activate(const torch::Tensor& h) const {
@@ -58,6 +58,7 @@ torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t) {
     torch::Tensor next = activate(hidden_[i]->forward(h));
     h = residual_[i] ? h + next : next;
   }
+  if (scalars_) return output_->forward(h);
   std::vector<int64_t> shape = x.sizes().vec();
   shape[1] *= outputs();  // heads stacked along dimension 1, each laid out like x
   return output_->forward(h).view(shape);

@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 
+#include "flowlab/nn/energy_mlp.h"
 #include "flowlab/nn/mlp.h"
 #include "flowlab/nn/model.h"
 #include "flowlab/nn/network.h"
@@ -18,6 +19,17 @@ void register_builtin_networks() {
       "mlp", "multilayer perceptron on [flatten(x), embed(t)], optional residual blocks",
       [](config::Node& node, const SampleShape& shape, int64_t outputs) -> std::unique_ptr<Network> {
         return std::make_unique<Mlp>(MlpOptions::read(node), shape, outputs);
+      },
+      [](config::Node& node) {
+        ModelOptions::read(node);
+        MlpOptions::read(node);
+      });
+  network_registry().add(
+      "energy_mlp",
+      "energy network: a scalar MLP E(x, t) per field, whose field is -grad_x E (conservative by construction, "
+      "trained by double backpropagation; a smooth activation such as silu gives it a nonzero Hessian)",
+      [](config::Node& node, const SampleShape& shape, int64_t outputs) -> std::unique_ptr<Network> {
+        return std::make_unique<EnergyMlp>(MlpOptions::read(node), shape, outputs);
       },
       [](config::Node& node) {
         ModelOptions::read(node);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "support/helpers.h"
 
@@ -43,6 +44,21 @@ TEST(DiagnoseCli, ReportsAsymmetryAndCirculation) {
   EXPECT_GE(json_value(json, "mode"), 0.0);
   EXPECT_LE(json_value(json, "mode"), 2.0);
   EXPECT_TRUE(std::filesystem::exists(dir.file("d.png")));
+
+  // An energy network trained the same way is a gradient field: A at float32 rounding.
+  r = run_command(flowlab() + " train " + config + " --set run.dir=" + dir.path() +
+                  " run.name=energy run.threads=1 train.steps=200 train.eval_every=0 model.type=energy_mlp"
+                  " 'model.hidden=[32, 32]'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(flowlab() + " diagnose " + dir.path() + "/energy --times 0.5 --points 64 --id-points 0 --json " +
+                  dir.file("e.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string energy = read_file(dir.file("e.json"));
+  EXPECT_LT(json_value(energy, "asymmetry"), 1e-5) << energy;
+  EXPECT_LT(json_value(energy, "asymmetry_randomized"), 1e-5) << energy;
+  std::smatch circulation;
+  ASSERT_TRUE(std::regex_search(energy, circulation, std::regex("\"circulation\": \\[([-0-9.eE+]+)"))) << energy;
+  EXPECT_LT(std::stod(circulation[1]), 1e-4) << energy;
 
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --times 1.5").exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --radii 0").exit_code, 2);

@@ -21,8 +21,9 @@ struct MlpOptions {
 
 class Mlp : public Network {
  public:
-  /// `outputs` fields, each shaped like a sample, stacked along dimension 1.
-  Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs = 1);
+  /// `outputs` fields, each shaped like a sample, stacked along dimension 1; with `scalars`, just
+  /// `outputs` numbers per sample: [B, outputs] (the energies of energy networks).
+  Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs = 1, bool scalars = false);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t) override;
 
  private:
@@ -33,6 +34,7 @@ class Mlp : public Network {
   torch::nn::ModuleList layers_;               // owns the hidden layers (state_dict names)
   std::vector<torch::nn::Linear> hidden_;      // the same layers, typed, for forward()
   torch::nn::Linear output_{nullptr};
+  bool scalars_ = false;
   std::vector<bool> residual_;  // per hidden layer
 };
 
