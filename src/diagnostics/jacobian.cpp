@@ -11,6 +11,7 @@ JacobianProducts jacobian_products(const PointField& field, const torch::Tensor&
   const auto xx = x.detach().requires_grad_(true);
   const auto f = field(xx);
   TORCH_CHECK(f.sizes() == x.sizes(), "jacobian products: the field must map [B, d] to [B, d], got ", f.sizes());
+  if (!f.requires_grad()) return {torch::zeros_like(x), torch::zeros_like(x)};  // a constant field
   // w is a dummy cotangent: J^T w is linear in w, so d/dw ((J^T w) . z) = J z.
   const auto w = torch::zeros_like(f).requires_grad_(true);
   const auto jtw = torch::autograd::grad({f}, {xx}, {w}, /*retain_graph=*/true, /*create_graph=*/true)[0];
@@ -26,6 +27,8 @@ torch::Tensor jacobians(const PointField& field, const torch::Tensor& x) {
   const auto f = field(xx);
   TORCH_CHECK(f.sizes() == x.sizes(), "jacobians: the field must map [B, d] to [B, d], got ", f.sizes());
   const int64_t d = x.size(1);
+  // A field that does not depend on x (a constant) has no graph: its Jacobian is 0.
+  if (!f.requires_grad()) return torch::zeros({x.size(0), d, d}, x.options());
   std::vector<torch::Tensor> rows;
   for (int64_t i = 0; i < d; ++i) {
     // Row i of every point's Jacobian: the gradient of f[:, i] (rows are independent of each other).
