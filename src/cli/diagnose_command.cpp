@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <cstdio>
 #include <sstream>
 
@@ -12,6 +14,7 @@
 #include "flowlab/core/log.h"
 #include "flowlab/diagnostics/asymmetry.h"
 #include "flowlab/diagnostics/circulation.h"
+#include "flowlab/diagnostics/gauge.h"
 #include "flowlab/diagnostics/intrinsic_dimension.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/line_plot.h"
@@ -30,16 +33,25 @@ struct FieldReport {
   diagnostics::AsymmetryEstimate exact, randomized;
   bool has_exact = false;
   std::vector<double> relative_circulation;  ///< mean |I| / mean magnitude, per radius
+  diagnostics::GaugeReport gauge;            ///< of the velocity, when the gauge decomposition was fitted
+  bool has_gauge = false;
   double small_loop_error = -1.0;            ///< max |I - pi R^2 v^T (J - J^T) u| / mean magnitude at the smallest R
 };
 
-// x_t at time t for n points: data x1, the source x0 (or x1 on a mirror path) and z.
-torch::Tensor path_points(train::Experiment& exp, int64_t n, double t, at::Generator& gen) {
+// Flat points [B, d] back in the data's shape [B, ...].
+torch::Tensor as_samples(const torch::Tensor& flat, const std::vector<int64_t>& shape) {
+  std::vector<int64_t> full{flat.size(0)};
+  full.insert(full.end(), shape.begin(), shape.end());
+  return flat.reshape(full);
+}
+
+// x_t at times t [n]: data x1, the source x0 (or x1 on a mirror path) and z.
+torch::Tensor path_points(train::Experiment& exp, const torch::Tensor& t, at::Generator& gen) {
+  const int64_t n = t.size(0);
   const torch::Tensor x1 = exp.data->sample(n, gen).x.to(exp.device);
   const torch::Tensor x0 = exp.path->mirror() ? x1 : exp.source->sample(n, gen).x.to(exp.device);
   const torch::Tensor z = torch::randn(x1.sizes(), gen).to(exp.device);
-  const torch::Tensor times = torch::full({n}, t, x1.options());
-  return exp.path->sample(x0, x1, times, z).x_t;
+  return exp.path->sample(x0, x1, t.to(x1.options()), z).x_t;
 }
 
 void write_plot(const std::string& file, const std::vector<FieldReport>& reports, const std::vector<double>& radii) {
@@ -107,15 +119,29 @@ int diagnose_command(const DiagnoseArgs& args) {
   }
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 11));
   auto gen = data::make_generator(seed);
+  // The conservative part grad phi of the velocity, fitted over all t (an energy network).
+  std::shared_ptr<nn::EnergyMlp> potential;
+  solvers::Field gradient;
+  if (args.gauge_steps > 0) {
+    if (dim > kExactMaxDim) throw ConfigError("--gauge-steps: the gauge report needs exact divergences (d <= 64)");
+    diagnostics::GaugeFitOptions options;
+    options.steps = args.gauge_steps;
+    const auto started = std::chrono::steady_clock::now();
+    potential = diagnostics::fit_conservative_part(
+        fields[0].second, [&](const torch::Tensor& t, at::Generator& g) { return path_points(exp, t, g); }, shape,
+        options, gen, exp.device);
+    gradient = [potential](const torch::Tensor& x, const torch::Tensor& t) { return potential->forward(x, t); };
+    log_info("diagnose: fitted the conservative part of the velocity (" + std::to_string(args.gauge_steps) +
+             " steps, " +
+             std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()) + " s)");
+  }
   std::vector<FieldReport> reports;
   for (double t : args.times) {
-    const torch::Tensor x = path_points(exp, args.points, t, gen).flatten(1);
+    const torch::Tensor x = path_points(exp, torch::full({args.points}, t), gen).flatten(1);
     const torch::Tensor times = torch::full({args.points}, t, x.options());
     for (const auto& [name, field] : fields) {
       const diagnostics::PointField f = [&, &field = field](const torch::Tensor& y) {
-        std::vector<int64_t> full{y.size(0)};
-        full.insert(full.end(), shape.begin(), shape.end());
-        return field(y.reshape(full), times.slice(0, 0, y.size(0))).flatten(1);
+        return field(as_samples(y, shape), times.slice(0, 0, y.size(0))).flatten(1);
       };
       FieldReport r;
       r.field = name;
@@ -138,8 +164,28 @@ int diagnose_command(const DiagnoseArgs& args) {
                                std::max(loop.magnitude.mean().item<double>(), 1e-300);
         }
       }
+      if (potential && name == "velocity" && fields.size() > 1) {
+        r.gauge = diagnostics::gauge_report(fields[0].second, gradient, fields[1].second, as_samples(x, shape), t);
+        r.has_gauge = true;
+      }
       reports.push_back(r);
     }
+  }
+  // What the remainder costs: samples of the learned velocity and of grad phi alone, against the data.
+  std::map<std::string, double> learned_scores, conservative_scores;
+  if (potential) {
+    const uint64_t sample_seed = seed + 1;
+    const train::GeneratedSamples learned = train::generate_samples(exp, model, exp.eval.n, sample_seed);
+    learned_scores = train::score_samples(exp, learned.x, sample_seed + 1);
+    auto source_gen = data::make_generator(sample_seed);
+    const torch::Tensor x0 = exp.source->sample(exp.eval.n, source_gen).x.to(exp.device);
+    const auto solver = solvers::make_solver(exp.sample.solver, exp.sample.solver_options);
+    torch::Tensor conservative;
+    {
+      torch::NoGradGuard no_grad;
+      conservative = solver->integrate(gradient, x0, 0.0, 1.0).x.cpu();
+    }
+    conservative_scores = train::score_samples(exp, conservative, sample_seed + 1);
   }
 
   // Score-spectrum intrinsic dimension near the data: centres beta(t) x1, spread by the noise level.
@@ -154,9 +200,7 @@ int diagnose_command(const DiagnoseArgs& args) {
     const torch::Tensor x1 = exp.data->sample(args.id_points, gen).x.to(exp.device).flatten(1);
     const int64_t samples = args.id_samples > 0 ? args.id_samples : 4 * dim;
     const diagnostics::PointField f = [&](const torch::Tensor& y) {
-      std::vector<int64_t> full{y.size(0)};
-      full.insert(full.end(), shape.begin(), shape.end());
-      return score(y.reshape(full), torch::full({y.size(0)}, args.id_time, y.options())).flatten(1);
+      return score(as_samples(y, shape), torch::full({y.size(0)}, args.id_time, y.options())).flatten(1);
     };
     const diagnostics::SpectrumDimension r =
         diagnostics::score_spectrum_dimension(f, beta * x1, sigma, samples, gen);
@@ -179,6 +223,17 @@ int diagnose_command(const DiagnoseArgs& args) {
   }
   std::printf("A = ||(J - J^T)/2||_F / ||J||_F at points x_t of the path (0: a gradient field, 1: a rotation);\n"
               "circ = mean |loop integral| / mean integral of |field| around circles of radius R in random planes.\n");
+  for (const auto& r : reports) {
+    if (r.has_gauge) {
+      std::printf("gauge t = %.3f: remainder share E|r|^2/E|b|^2 = %.4e, gauge residual rms(div r + r.s) = %.4e "
+                  "(%.3f of the velocity's own)\n",
+                  r.t, r.gauge.remainder_share, r.gauge.gauge_residual_rms, r.gauge.gauge_residual);
+    }
+  }
+  for (const auto& [metric, value] : learned_scores) {
+    std::printf("samples against data, %s: learned velocity %.5f, its conservative part grad phi %.5f\n",
+                metric.c_str(), value, conservative_scores[metric]);
+  }
   if (id_estimates.defined()) {
     const auto counts = torch::bincount(id_estimates, {}, dim + 1);
     std::printf("\nintrinsic dimension (score spectrum at t = %g, %lld points): mode %lld, mean %.3f; counts:",
@@ -207,6 +262,10 @@ int diagnose_command(const DiagnoseArgs& args) {
         json << ", \"asymmetry\": " << r.exact.mean << ", \"asymmetry_se\": " << r.exact.se
              << ", \"asymmetry_pooled\": " << r.exact.pooled << ", \"small_loop_error\": " << r.small_loop_error;
       }
+      if (r.has_gauge) {
+        json << ", \"remainder_share\": " << r.gauge.remainder_share << ", \"gauge_residual\": " << r.gauge.gauge_residual
+             << ", \"gauge_residual_rms\": " << r.gauge.gauge_residual_rms;
+      }
       json << ", \"asymmetry_randomized\": " << r.randomized.mean << ", \"asymmetry_randomized_se\": " << r.randomized.se
            << ", \"asymmetry_randomized_pooled\": " << r.randomized.pooled << ", \"circulation\": [";
       for (std::size_t k = 0; k < r.relative_circulation.size(); ++k) {
@@ -215,6 +274,10 @@ int diagnose_command(const DiagnoseArgs& args) {
       json << "]}";
     }
     json << "]";
+    for (const auto& [metric, value] : learned_scores) {
+      json << ", \"learned_" << metric << "\": " << value << ", \"conservative_" << metric
+           << "\": " << conservative_scores[metric];
+    }
     if (id_estimates.defined()) {
       json << ", \"intrinsic_dimension\": {\"time\": " << args.id_time << ", \"mean\": "
            << id_estimates.to(torch::kFloat64).mean().item<double>() << ", \"mode\": "

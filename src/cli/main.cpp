@@ -81,6 +81,9 @@ int dispatch(int argc, char** argv) {
   diagnose_cmd->add_option("--id-time", diagnose.id_time, "time of the score-spectrum dimension estimate (default 0.99)");
   diagnose_cmd->add_option("--id-points", diagnose.id_points, "data points of the dimension estimate; 0 skips it (100)");
   diagnose_cmd->add_option("--id-samples", diagnose.id_samples, "scores per point (default 4 D)");
+  diagnose_cmd->add_option("--gauge-steps", diagnose.gauge_steps,
+                           "fit the conservative part grad phi for this many steps and report the remainder and "
+                           "what it costs to sample with grad phi alone (default 0: skip)");
   diagnose_cmd->add_option("--seed", diagnose.seed, "seed of the points, probes and planes");
   diagnose_cmd->add_option("--checkpoint", diagnose.checkpoint, "checkpoint file (default: newest)");
   diagnose_cmd->add_option("--json", diagnose.json, "also write the results as JSON");

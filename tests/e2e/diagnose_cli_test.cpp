@@ -60,6 +60,16 @@ TEST(DiagnoseCli, ReportsAsymmetryAndCirculation) {
   ASSERT_TRUE(std::regex_search(energy, circulation, std::regex("\"circulation\": \\[([-0-9.eE+]+)"))) << energy;
   EXPECT_LT(std::stod(circulation[1]), 1e-4) << energy;
 
+  // The gauge decomposition: a short fit of grad phi, the remainder's share, and samples of both fields.
+  r = run_command(flowlab() + " diagnose " + run + " --times 0.5 --points 32 --id-points 0 --gauge-steps 100" +
+                  " --set eval.n=500 --json " + dir.file("g.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string gauge = read_file(dir.file("g.json"));
+  EXPECT_GT(json_value(gauge, "remainder_share"), 0.0);
+  EXPECT_LT(json_value(gauge, "remainder_share"), 1.0);
+  EXPECT_GT(json_value(gauge, "learned_energy_distance"), 0.0);
+  EXPECT_GT(json_value(gauge, "conservative_energy_distance"), 0.0);
+
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --times 1.5").exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --radii 0").exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --id-time 1").exit_code, 2);
