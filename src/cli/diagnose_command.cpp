@@ -14,6 +14,7 @@
 #include "flowlab/core/log.h"
 #include "flowlab/diagnostics/asymmetry.h"
 #include "flowlab/diagnostics/circulation.h"
+#include "flowlab/diagnostics/flow_jacobian.h"
 #include "flowlab/diagnostics/gauge.h"
 #include "flowlab/diagnostics/intrinsic_dimension.h"
 #include "flowlab/io/atomic_file.h"
@@ -26,6 +27,34 @@ namespace {
 
 // Full Jacobians (d backward passes per point) up to this dimension; the randomized estimator always.
 constexpr int64_t kExactMaxDim = 64;
+// RK4 steps of the variational equation for the flow-Jacobian dimension.
+constexpr int64_t kFlowSteps = 200;
+
+// "mode M, mean X; counts: k: n ..." of integer estimates in [0, dim].
+std::string describe_estimates(const torch::Tensor& estimates, int64_t dim) {
+  const auto counts = torch::bincount(estimates, {}, dim + 1);
+  char head[96];
+  std::snprintf(head, sizeof head, "mode %lld, mean %.3f; counts:", static_cast<long long>(counts.argmax().item<int64_t>()),
+                estimates.to(torch::kFloat64).mean().item<double>());
+  std::string text = head;
+  for (int64_t k = 0; k <= dim; ++k) {
+    if (counts[k].item<int64_t>() > 0) text += " " + std::to_string(k) + ": " + std::to_string(counts[k].item<int64_t>());
+  }
+  return text;
+}
+
+// The JSON object of integer estimates and a mean spectrum.
+std::string estimates_json(const torch::Tensor& estimates, const torch::Tensor& spectrum, int64_t dim, double time) {
+  std::ostringstream json;
+  json.precision(10);
+  json << "{\"time\": " << time << ", \"mean\": " << estimates.to(torch::kFloat64).mean().item<double>()
+       << ", \"mode\": " << torch::bincount(estimates, {}, dim + 1).argmax().item<int64_t>() << ", \"estimates\": [";
+  for (int64_t i = 0; i < estimates.size(0); ++i) json << (i ? ", " : "") << estimates[i].item<int64_t>();
+  json << "], \"mean_singular_values\": [";
+  for (int64_t i = 0; i < spectrum.size(0); ++i) json << (i ? ", " : "") << spectrum[i].item<double>();
+  json << "]}";
+  return json.str();
+}
 
 struct FieldReport {
   std::string field;  ///< velocity | score
@@ -208,6 +237,20 @@ int diagnose_command(const DiagnoseArgs& args) {
     id_spectrum = r.singular_values.mean(0);
   }
 
+  // Flow-Jacobian intrinsic dimension: Y = d x_t / d x_0 along the sampling ODE up to --id-time.
+  torch::Tensor flow_estimates, flow_spectrum;
+  if (args.id_points > 0 && dim <= kExactMaxDim) {
+    auto source_gen = data::make_generator(seed + 3);
+    const torch::Tensor x0 = exp.source->sample(args.id_points, source_gen).x.to(exp.device).flatten(1);
+    const solvers::Field& velocity = fields[0].second;
+    const solvers::Field flat = [&](const torch::Tensor& y, const torch::Tensor& t) {
+      return velocity(as_samples(y, shape), t).flatten(1);
+    };
+    const diagnostics::FlowJacobian f = diagnostics::flow_jacobian(flat, x0, args.id_time, kFlowSteps);
+    flow_estimates = f.dimension;
+    flow_spectrum = f.singular_values.mean(0);
+  }
+
   std::printf("run %s, step %lld, %lld points per time, d = %lld\n", exp.run_dir().c_str(),
               static_cast<long long>(run.step), static_cast<long long>(args.points), static_cast<long long>(dim));
   std::printf("%-9s %6s %22s %24s %10s", "field", "t", "A exact (s.e.)", "A randomized (s.e.)", "A pooled");
@@ -235,16 +278,14 @@ int diagnose_command(const DiagnoseArgs& args) {
                 metric.c_str(), value, conservative_scores[metric]);
   }
   if (id_estimates.defined()) {
-    const auto counts = torch::bincount(id_estimates, {}, dim + 1);
-    std::printf("\nintrinsic dimension (score spectrum at t = %g, %lld points): mode %lld, mean %.3f; counts:",
-                args.id_time, static_cast<long long>(args.id_points), static_cast<long long>(counts.argmax().item<int64_t>()),
-                id_estimates.to(torch::kFloat64).mean().item<double>());
-    for (int64_t k = 0; k <= dim; ++k) {
-      if (counts[k].item<int64_t>() > 0) std::printf(" %lld: %lld", static_cast<long long>(k), static_cast<long long>(counts[k].item<int64_t>()));
-    }
-    std::printf("\n");
+    std::printf("\nintrinsic dimension, score spectrum at t = %g (%lld points): %s\n", args.id_time,
+                static_cast<long long>(args.id_points), describe_estimates(id_estimates, dim).c_str());
   } else if (!has_score) {
-    std::printf("\nno score from this model on this path: no intrinsic-dimension estimate\n");
+    std::printf("\nno score from this model on this path: no score-spectrum dimension\n");
+  }
+  if (flow_estimates.defined()) {
+    std::printf("intrinsic dimension, flow Jacobian d x_t/d x_0 at t = %g (%lld points): %s\n", args.id_time,
+                static_cast<long long>(args.id_points), describe_estimates(flow_estimates, dim).c_str());
   }
   std::fflush(stdout);
 
@@ -279,13 +320,10 @@ int diagnose_command(const DiagnoseArgs& args) {
            << "\": " << conservative_scores[metric];
     }
     if (id_estimates.defined()) {
-      json << ", \"intrinsic_dimension\": {\"time\": " << args.id_time << ", \"mean\": "
-           << id_estimates.to(torch::kFloat64).mean().item<double>() << ", \"mode\": "
-           << torch::bincount(id_estimates, {}, dim + 1).argmax().item<int64_t>() << ", \"estimates\": [";
-      for (int64_t i = 0; i < id_estimates.size(0); ++i) json << (i ? ", " : "") << id_estimates[i].item<int64_t>();
-      json << "], \"mean_singular_values\": [";
-      for (int64_t i = 0; i < id_spectrum.size(0); ++i) json << (i ? ", " : "") << id_spectrum[i].item<double>();
-      json << "]}";
+      json << ", \"intrinsic_dimension\": " << estimates_json(id_estimates, id_spectrum, dim, args.id_time);
+    }
+    if (flow_estimates.defined()) {
+      json << ", \"intrinsic_dimension_flow\": " << estimates_json(flow_estimates, flow_spectrum, dim, args.id_time);
     }
     json << "}\n";
     io::write_text_atomically(args.json, json.str());

@@ -41,6 +41,7 @@ TEST(DiagnoseCli, ReportsAsymmetryAndCirculation) {
   EXPECT_NE(json.find("\"field\": \"score\""), std::string::npos);
   // The score-spectrum dimension of each of the 100 default points, between 0 and d = 2.
   EXPECT_NE(json.find("\"intrinsic_dimension\""), std::string::npos);
+  EXPECT_NE(json.find("\"intrinsic_dimension_flow\""), std::string::npos);
   EXPECT_GE(json_value(json, "mode"), 0.0);
   EXPECT_LE(json_value(json, "mode"), 2.0);
   EXPECT_TRUE(std::filesystem::exists(dir.file("d.png")));
