@@ -7,7 +7,8 @@ import sys
 def main():
     out = sys.argv[1]
     head = ["data", "model", "A(b) t=0.1/0.5/0.9", "circ R=0.1 t=0.5", "remainder share t=0.1/0.5/0.9",
-            "ED learned", "ED grad phi", "SW2 learned", "SW2 grad phi", "ID (mode, mean)"]
+            "ED learned", "ED grad phi", "SW2 learned", "SW2 grad phi", "ID score spectrum (mode, mean)",
+            "ID flow Jacobian (mode, mean)"]
     rows = [head, ["---"] * len(head)]
     for data, true_id in (("moons", "1"), ("sphere", "2"), ("swiss_roll", "2")):
         for model in ("mlp", "energy_mlp"):
@@ -27,6 +28,7 @@ def main():
                 return "n/a" if r is None or key not in r else f"{r[key]:.2g}"
 
             idd = d.get("intrinsic_dimension", {})
+            flow = d.get("intrinsic_dimension_flow", {})
             rows.append([
                 f"{data} (k = {true_id})", model,
                 " / ".join(at(t, "asymmetry") for t in (0.1, 0.5, 0.9)),
@@ -37,6 +39,7 @@ def main():
                 f"{d.get('learned_sliced_w2', float('nan')):.4f}",
                 f"{d.get('conservative_sliced_w2', float('nan')):.4f}",
                 f"{idd.get('mode', 'n/a')}, {idd.get('mean', float('nan')):.2f}",
+                f"{flow.get('mode', 'n/a')}, {flow.get('mean', float('nan')):.2f}",
             ])
     for r in rows:
         print("| " + " | ".join(r) + " |")
