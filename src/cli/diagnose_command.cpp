@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "commands.h"
@@ -18,6 +19,7 @@
 #include "flowlab/diagnostics/gauge.h"
 #include "flowlab/diagnostics/intrinsic_dimension.h"
 #include "flowlab/io/atomic_file.h"
+#include "flowlab/io/field_plot.h"
 #include "flowlab/io/line_plot.h"
 #include "flowlab/train/evaluation.h"
 #include "run_loading.h"
@@ -207,7 +209,10 @@ int diagnose_command(const DiagnoseArgs& args) {
     const train::GeneratedSamples learned = train::generate_samples(exp, model, exp.eval.n, sample_seed);
     learned_scores = train::score_samples(exp, learned.x, sample_seed + 1);
     auto source_gen = data::make_generator(sample_seed);
-    const torch::Tensor x0 = exp.source->sample(exp.eval.n, source_gen).x.to(exp.device);
+    // The sampler's start: the source, or the data itself on a mirror path (x0 = x1).
+    const torch::Tensor x0 = (exp.path->mirror() ? exp.data->sample(exp.eval.n, source_gen).x
+                                                 : exp.source->sample(exp.eval.n, source_gen).x)
+                                 .to(exp.device);
     const auto solver = solvers::make_solver(exp.sample.solver, exp.sample.solver_options);
     torch::Tensor conservative;
     {
@@ -331,6 +336,22 @@ int diagnose_command(const DiagnoseArgs& args) {
   if (!args.plot.empty()) {
     write_plot(args.plot, reports, args.radii);
     log_info("wrote " + args.plot);
+    if (dim == 2) {
+      // The velocity at the middle time over the density of x_t, with its curl as colour.
+      const double t = args.times[args.times.size() / 2];
+      const torch::Tensor points = path_points(exp, torch::full({4000}, t), gen);
+      const solvers::Field& velocity = fields[0].second;
+      const std::filesystem::path p(args.plot);
+      char suffix[32];
+      std::snprintf(suffix, sizeof suffix, "_field_t%.2f.png", t);
+      const std::string file = (p.parent_path() / (p.stem().string() + suffix)).string();
+      io::write_png(file, io::field_image(
+                              [&](const torch::Tensor& y) {
+                                return velocity(as_samples(y, shape), torch::full({y.size(0)}, t, y.options()));
+                              },
+                              points.flatten(1)));
+      log_info("wrote " + file + " (velocity arrows over the density of x_t, curl: blue < 0 < red)");
+    }
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "flowlab/core/error.h"
+#include "canvas.h"
 
 // stb_easy_font's functions are static: private to this file (and not all of them used).
 #pragma GCC diagnostic push
@@ -16,51 +17,23 @@
 namespace flowlab::io {
 namespace {
 
-using Rgb = std::array<uint8_t, 3>;
 constexpr Rgb kBlack{0, 0, 0};
 constexpr Rgb kGrey{200, 200, 200};
 constexpr double kTextScale = 1.6;  // stb_easy_font's glyphs are about 7 px tall
 constexpr int kLeft = 92, kRight = 24, kTop = 44, kBottom = 64;
 constexpr int kLegendLine = 18;
 
-struct Canvas {
-  Image image;
-  Canvas(int width, int height) {
-    image.width = width, image.height = height;
-    image.rgb.assign(static_cast<std::size_t>(width) * height * 3, 255);
+// Text through stb_easy_font's quads, scaled.
+void draw_text(Canvas& canvas, double x, double y, const std::string& s, const Rgb& c, double scale = kTextScale) {
+  std::vector<char> buffer(s.size() * 400 + 64);
+  std::string copy = s;
+  const int quads = stb_easy_font_print(0, 0, copy.data(), nullptr, buffer.data(), static_cast<int>(buffer.size()));
+  for (int q = 0; q < quads; ++q) {
+    const float* v0 = reinterpret_cast<const float*>(buffer.data() + q * 64);
+    const float* v2 = reinterpret_cast<const float*>(buffer.data() + q * 64 + 32);
+    canvas.fill(x + scale * v0[0], y + scale * v0[1], x + scale * v2[0], y + scale * v2[1], c);
   }
-  void set(int x, int y, const Rgb& c) {
-    if (x < 0 || y < 0 || x >= image.width || y >= image.height) return;
-    const std::size_t at = (static_cast<std::size_t>(y) * image.width + x) * 3;
-    image.rgb[at] = c[0], image.rgb[at + 1] = c[1], image.rgb[at + 2] = c[2];
-  }
-  // Pixels whose centres lie in [x0, x1) x [y0, y1).
-  void fill(double x0, double y0, double x1, double y1, const Rgb& c) {
-    for (int y = static_cast<int>(std::ceil(y0 - 0.5)); y + 0.5 < y1; ++y) {
-      for (int x = static_cast<int>(std::ceil(x0 - 0.5)); x + 0.5 < x1; ++x) set(x, y, c);
-    }
-  }
-  void line(double x0, double y0, double x1, double y1, const Rgb& c, double width = 1.0) {
-    const double length = std::hypot(x1 - x0, y1 - y0);
-    const int steps = std::max(1, static_cast<int>(std::ceil(length * 2)));
-    const double half = 0.5 * width;
-    for (int i = 0; i <= steps; ++i) {
-      const double u = static_cast<double>(i) / steps;
-      const double x = x0 + u * (x1 - x0), y = y0 + u * (y1 - y0);
-      fill(x - half, y - half, x + half, y + half, c);
-    }
-  }
-  void text(double x, double y, const std::string& s, const Rgb& c, double scale = kTextScale) {
-    std::vector<char> buffer(s.size() * 400 + 64);
-    std::string copy = s;
-    const int quads = stb_easy_font_print(0, 0, copy.data(), nullptr, buffer.data(), static_cast<int>(buffer.size()));
-    for (int q = 0; q < quads; ++q) {
-      const float* v0 = reinterpret_cast<const float*>(buffer.data() + q * 64);
-      const float* v2 = reinterpret_cast<const float*>(buffer.data() + q * 64 + 32);
-      fill(x + scale * v0[0], y + scale * v0[1], x + scale * v2[0], y + scale * v2[1], c);
-    }
-  }
-};
+}
 
 double text_width(const std::string& s, double scale = kTextScale) {
   std::string copy = s;
@@ -161,21 +134,21 @@ Image line_plot(const std::vector<Series>& series, const LinePlotOptions& option
     char label[32];
     if (ax.log) std::snprintf(label, sizeof label, "1e%d", static_cast<int>(std::lround(std::log10(v))));
     const std::string text = ax.log ? std::string(label) : format_tick(v);
-    canvas.text(x - 0.5 * text_width(text), bottom + 8, text, kBlack);
+    draw_text(canvas, x - 0.5 * text_width(text), bottom + 8, text, kBlack);
   }
   for (double v : linear_ticks(ay.lo, ay.hi)) {
     const double y = py(v);
     canvas.line(left, y, right, y, kGrey);
     const std::string text = format_tick(v);
-    canvas.text(left - 8 - text_width(text), y - 5, text, kBlack);
+    draw_text(canvas, left - 8 - text_width(text), y - 5, text, kBlack);
   }
   canvas.line(left, top, right, top, kBlack);
   canvas.line(left, bottom, right, bottom, kBlack);
   canvas.line(left, top, left, bottom, kBlack);
   canvas.line(right, top, right, bottom, kBlack);
-  canvas.text(0.5 * (left + right - text_width(options.title, 2.0)), 12, options.title, kBlack, 2.0);
-  canvas.text(0.5 * (left + right - text_width(options.x_label)), bottom + 34, options.x_label, kBlack);
-  canvas.text(8, top - 18, options.y_label, kBlack);
+  draw_text(canvas, 0.5 * (left + right - text_width(options.title, 2.0)), 12, options.title, kBlack, 2.0);
+  draw_text(canvas, 0.5 * (left + right - text_width(options.x_label)), bottom + 34, options.x_label, kBlack);
+  draw_text(canvas, 8, top - 18, options.y_label, kBlack);
 
   for (const auto& s : series) {
     for (std::size_t i = 0; i < s.x.size(); ++i) {
@@ -194,7 +167,7 @@ Image line_plot(const std::vector<Series>& series, const LinePlotOptions& option
   for (const auto& s : series) {
     if (s.label.empty()) continue;
     canvas.line(left + 10, y + 5, left + 34, y + 5, s.colour, 3.0);
-    canvas.text(left + 40, y, s.label, kBlack);
+    draw_text(canvas, left + 40, y, s.label, kBlack);
     y += kLegendLine;
   }
   return canvas.image;
