@@ -180,9 +180,9 @@ int diagnose_command(const DiagnoseArgs& args) {
       r.randomized = diagnostics::randomized_asymmetry(f, x, args.probes, gen);
       torch::Tensor jac;
       if (dim <= kExactMaxDim) {
-        r.exact = diagnostics::exact_asymmetry(f, x);
-        r.has_exact = true;
         jac = diagnostics::jacobians(f, x);
+        r.exact = diagnostics::asymmetry_of(jac);
+        r.has_exact = true;
       }
       const auto [u, v] = diagnostics::random_planes(args.points, dim, gen, x.scalar_type());
       for (double radius : args.radii) {

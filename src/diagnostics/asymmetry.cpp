@@ -27,10 +27,14 @@ AsymmetryEstimate summarise(const torch::Tensor& antisymmetric_sq, const torch::
 
 }  // namespace
 
-AsymmetryEstimate exact_asymmetry(const PointField& field, const torch::Tensor& x) {
-  const auto j = jacobians(field, x).to(torch::kFloat64);
+AsymmetryEstimate asymmetry_of(const torch::Tensor& jacobians) {
+  const auto j = jacobians.to(torch::kFloat64);
   const auto antisymmetric = 0.5 * (j - j.transpose(1, 2));
   return summarise(antisymmetric.pow(2).sum({1, 2}), j.pow(2).sum({1, 2}));
+}
+
+AsymmetryEstimate exact_asymmetry(const PointField& field, const torch::Tensor& x) {
+  return asymmetry_of(jacobians(field, x));
 }
 
 AsymmetryEstimate randomized_asymmetry(const PointField& field, const torch::Tensor& x, int64_t probes,

@@ -27,6 +27,8 @@ struct AsymmetryEstimate {
 
 /// From the full Jacobian of every point (d backward passes).
 AsymmetryEstimate exact_asymmetry(const PointField& field, const torch::Tensor& x);
+/// The same from Jacobians [B, d, d] already computed.
+AsymmetryEstimate asymmetry_of(const torch::Tensor& jacobians);
 
 /// From `probes` Rademacher probes per point (two backward passes and a third through the first
 /// per probe), drawn with `gen`.
