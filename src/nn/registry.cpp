@@ -2,6 +2,7 @@
 
 #include "flowlab/nn/energy_mlp.h"
 #include "flowlab/nn/mlp.h"
+#include "flowlab/nn/residual_energy.h"
 #include "flowlab/nn/model.h"
 #include "flowlab/nn/network.h"
 
@@ -34,6 +35,21 @@ void register_builtin_networks() {
       [](config::Node& node) {
         ModelOptions::read(node);
         MlpOptions::read(node);
+      });
+  network_registry().add(
+      "energy",
+      "any network made conservative: E = |x - f(x, t)|^2 / 2 for the network f of the `network:` section "
+      "(Salimans & Ho 2021), field -grad_x E",
+      [](config::Node& node, const SampleShape& shape, int64_t outputs) -> std::unique_ptr<Network> {
+        config::Node inner = node.section("network", "the network f (any type but energy)");
+        const std::string type = inner.require<std::string>("type", "which network f is");
+        inner.expect(type != "energy", "type", "a network other than energy");
+        std::shared_ptr<Network> f(network_registry().create(inner, shape, outputs));
+        return std::make_unique<ResidualEnergy>(std::move(f));
+      },
+      [](config::Node& node) {
+        ModelOptions::read(node);
+        node.section("network", "the network f (any type but energy): E = |x - f(x, t)|^2 / 2");
       });
 }
 

@@ -1,7 +1,10 @@
 // Energy networks: the field is -grad_x E (finite differences), symmetric Jacobian (asymmetry
 // ~ 0 in float64, where an MLP of the same size has plenty), detached under NoGradGuard, and
-// trainable through double backpropagation.
+// trainable through double backpropagation; `energy` makes any network conservative.
 #include "flowlab/nn/energy_mlp.h"
+
+#include "flowlab/nn/model.h"
+#include "flowlab/nn/residual_energy.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -90,6 +93,37 @@ TEST(EnergyMlp, TrainsByDoubleBackpropagation) {
     last = loss.item<double>();
   }
   EXPECT_LT(last, 0.05 * first);
+}
+
+// E = |x - f(x, t)|^2 / 2 around an MLP f: -grad E by finite differences, and a symmetric Jacobian.
+TEST(ResidualEnergy, MakesAnyNetworkConservative) {
+  torch::manual_seed(4);
+  ResidualEnergy net(std::make_shared<Mlp>(small_options(), SampleShape{3}, 1));
+  net.to(torch::kFloat64);
+  const auto x = torch::randn({6, 3}, torch::kFloat64);
+  const auto t = torch::rand({6}, torch::kFloat64);
+  const auto field = net.forward(x, t);
+  const double h = 1e-6;
+  for (int64_t i = 0; i < 3; ++i) {
+    auto step = torch::zeros_like(x);
+    step.select(1, i).fill_(h);
+    const auto difference = (net.energy(x + step, t) - net.energy(x - step, t)).squeeze(1) / (2 * h);
+    EXPECT_LT((field.select(1, i) + difference).abs().max().item<double>(), 1e-7);
+  }
+  const auto a = diagnostics::exact_asymmetry([&](const torch::Tensor& y) { return net.forward(y, t); }, x);
+  EXPECT_LT(a.per_point.max().item<double>(), 1e-12);
+}
+
+TEST(ResidualEnergy, BuildsFromTheModelSection) {
+  register_builtin_networks();
+  config::Node node = config::Node::parse(
+      "type: energy\nnetwork: {type: mlp, hidden: [16]}\npredicts: velocity\nalso_predicts: noise\n", "model.yaml");
+  Model model(node, {2});
+  const auto out = model.forward(torch::randn({4, 2}), torch::rand({4}));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].second.sizes(), (torch::IntArrayRef{4, 2}));
+  config::Node nested = config::Node::parse("type: energy\nnetwork: {type: energy}\n", "model.yaml");
+  EXPECT_THROW(Model(nested, {2}), ConfigError);
 }
 
 }  // namespace
