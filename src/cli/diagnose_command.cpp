@@ -118,6 +118,42 @@ void write_plot(const std::string& file, const std::vector<FieldReport>& reports
   io::write_png(file, io::line_plot(series, options));
 }
 
+// Two charts side by side in one PNG would need a layout; instead the spectra (log10 of the mean
+// singular values against their index) and the counts of per-point estimates share one chart with
+// the index k on the x axis: a spectrum's gap and the counts' peak then line up.
+void write_dimension_plot(const std::string& file, const torch::Tensor& score_estimates,
+                          const torch::Tensor& score_spectrum, const torch::Tensor& flow_estimates,
+                          const torch::Tensor& flow_spectrum, int64_t dim) {
+  std::vector<io::Series> series;
+  const auto add = [&](const std::string& name, const torch::Tensor& estimates, const torch::Tensor& spectrum,
+                       std::size_t colour) {
+    if (!estimates.defined()) return;
+    io::Series values, counts;
+    values.label = name + ": log10 mean singular value s_k (k = 1..)";
+    values.colour = io::series_colour(colour);
+    values.markers = true;
+    for (int64_t k = 0; k < spectrum.size(0); ++k) {
+      values.x.push_back(static_cast<double>(k + 1));
+      values.y.push_back(std::log10(std::max(spectrum[k].item<double>(), 1e-300)));
+    }
+    counts.label = name + ": fraction of points with dimension k";
+    counts.colour = io::series_colour(colour + 1);
+    counts.markers = true;
+    counts.line = false;
+    const auto histogram = torch::bincount(estimates, {}, dim + 1).to(torch::kFloat64) / estimates.size(0);
+    for (int64_t k = 0; k <= dim; ++k) counts.x.push_back(static_cast<double>(k)), counts.y.push_back(histogram[k].item<double>());
+    series.push_back(values);
+    series.push_back(counts);
+  };
+  add("score spectrum", score_estimates, score_spectrum, 0);
+  add("flow Jacobian", flow_estimates, flow_spectrum, 2);
+  io::LinePlotOptions options;
+  options.title = "intrinsic dimension";
+  options.x_label = "k";
+  options.y_label = "log10 s_k; fraction of points";
+  io::write_png(file, io::line_plot(series, options));
+}
+
 }  // namespace
 
 int diagnose_command(const DiagnoseArgs& args) {
@@ -336,6 +372,12 @@ int diagnose_command(const DiagnoseArgs& args) {
   if (!args.plot.empty()) {
     write_plot(args.plot, reports, args.radii);
     log_info("wrote " + args.plot);
+    if (id_estimates.defined() || flow_estimates.defined()) {
+      const std::filesystem::path p(args.plot);
+      const std::string file = (p.parent_path() / (p.stem().string() + "_dimension.png")).string();
+      write_dimension_plot(file, id_estimates, id_spectrum, flow_estimates, flow_spectrum, dim);
+      log_info("wrote " + file + " (singular-value spectra and per-point dimension counts)");
+    }
     if (dim == 2) {
       // The velocity at the middle time over the density of x_t, with its curl as colour.
       const double t = args.times[args.times.size() / 2];

@@ -46,6 +46,7 @@ TEST(DiagnoseCli, ReportsAsymmetryAndCirculation) {
   EXPECT_LE(json_value(json, "mode"), 2.0);
   EXPECT_TRUE(std::filesystem::exists(dir.file("d.png")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("d_field_t0.80.png")));  // 2-D data: the field at the middle time
+  EXPECT_TRUE(std::filesystem::exists(dir.file("d_dimension.png")));
 
   // An energy network trained the same way is a gradient field: A at float32 rounding.
   r = run_command(flowlab() + " train " + config + " --set run.dir=" + dir.path() +
