@@ -15,12 +15,8 @@ FlowJacobian flow_jacobian(const solvers::Field& velocity, const torch::Tensor& 
     const PointField field = [&](const torch::Tensor& p) {
       return velocity(p, torch::full({p.size(0)}, t, p.options()));
     };
-    const auto j = jacobians(field, x).to(torch::kFloat64);
-    torch::Tensor v;
-    {
-      torch::NoGradGuard no_grad;
-      v = field(x).detach();
-    }
+    torch::Tensor v;  // the field's value comes with its Jacobian: one evaluation per stage
+    const auto j = jacobians(field, x, &v).to(torch::kFloat64);
     return std::make_pair(v, torch::bmm(j, y));
   };
   const double h = t_end / static_cast<double>(steps);

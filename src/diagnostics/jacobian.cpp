@@ -20,12 +20,13 @@ JacobianProducts jacobian_products(const PointField& field, const torch::Tensor&
   return {jz.detach(), jtz.detach()};
 }
 
-torch::Tensor jacobians(const PointField& field, const torch::Tensor& x) {
+torch::Tensor jacobians(const PointField& field, const torch::Tensor& x, torch::Tensor* values) {
   TORCH_CHECK(x.dim() == 2, "jacobians: x must be [B, d], got ", x.sizes());
   torch::AutoGradMode enable(true);
   const auto xx = x.detach().requires_grad_(true);
   const auto f = field(xx);
   TORCH_CHECK(f.sizes() == x.sizes(), "jacobians: the field must map [B, d] to [B, d], got ", f.sizes());
+  if (values) *values = f.detach();
   const int64_t d = x.size(1);
   // A field that does not depend on x (a constant) has no graph: its Jacobian is 0.
   if (!f.requires_grad()) return torch::zeros({x.size(0), d, d}, x.options());

@@ -13,6 +13,16 @@ Registry<Network, const SampleShape&, int64_t>& network_registry() {
   return registry;
 }
 
+namespace {
+
+// The options `flowlab list` shows for MLP-based networks: the model keys and the MLP's.
+void read_mlp_model(config::Node& node) {
+  ModelOptions::read(node);
+  MlpOptions::read(node);
+}
+
+}  // namespace
+
 void register_builtin_networks() {
   if (network_registry().contains("mlp")) return;  // already registered
   // `flowlab list networks` also shows the model keys (predicts, also_predicts, heads) every network takes.
@@ -21,10 +31,7 @@ void register_builtin_networks() {
       [](config::Node& node, const SampleShape& shape, int64_t outputs) -> std::unique_ptr<Network> {
         return std::make_unique<Mlp>(MlpOptions::read(node), shape, outputs);
       },
-      [](config::Node& node) {
-        ModelOptions::read(node);
-        MlpOptions::read(node);
-      });
+      read_mlp_model);
   network_registry().add(
       "energy_mlp",
       "energy network: a scalar MLP E(x, t) per field, whose field is -grad_x E (conservative by construction, "
@@ -32,10 +39,7 @@ void register_builtin_networks() {
       [](config::Node& node, const SampleShape& shape, int64_t outputs) -> std::unique_ptr<Network> {
         return std::make_unique<EnergyMlp>(MlpOptions::read(node), shape, outputs);
       },
-      [](config::Node& node) {
-        ModelOptions::read(node);
-        MlpOptions::read(node);
-      });
+      read_mlp_model);
   network_registry().add(
       "energy",
       "any network made conservative: E = |x - f(x, t)|^2 / 2 for the network f of the `network:` section "

@@ -20,7 +20,8 @@ struct JacobianProducts {
 /// J z and J^T z per row for probes z [B, d] (detached results).
 JacobianProducts jacobian_products(const PointField& field, const torch::Tensor& x, const torch::Tensor& z);
 
-/// Full Jacobians [B, d, d] (entry (i, j) = d f_i / d x_j) by d vector-Jacobian products.
-torch::Tensor jacobians(const PointField& field, const torch::Tensor& x);
+/// Full Jacobians [B, d, d] (entry (i, j) = d f_i / d x_j) by d vector-Jacobian products; the field's
+/// values at x [B, d] (detached) go to `values` when it is given.
+torch::Tensor jacobians(const PointField& field, const torch::Tensor& x, torch::Tensor* values = nullptr);
 
 }  // namespace flowlab::diagnostics
