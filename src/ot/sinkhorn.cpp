@@ -1,0 +1,348 @@
+#include "flowlab/ot/sinkhorn.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "sinkhorn_softmin.h"
+
+namespace flowlab::ot {
+namespace {
+
+// Intermediate eps stages only need a warm start for the next one.
+constexpr double kStageTolerance = 1e-2;
+
+struct Problem {
+  torch::Tensor x, y;          // [B, n, d], [B, m, d], detached
+  torch::Tensor log_a, log_b;  // [B, n], [B, m]
+  bool batched = true;
+};
+
+torch::Tensor as_points(const torch::Tensor& p, const char* name) {
+  TORCH_CHECK(p.defined() && (p.dim() == 2 || p.dim() == 3), "sinkhorn: ", name,
+              " must be points [n, d] or [B, n, d], got ", p.defined() ? p.sizes() : torch::IntArrayRef{});
+  TORCH_CHECK(p.is_floating_point(), "sinkhorn: ", name, " must be floating point");
+  TORCH_CHECK(p.size(-2) >= 1 && p.size(-1) >= 1, "sinkhorn: ", name, " has no points: ", p.sizes());
+  return p.dim() == 2 ? p.unsqueeze(0) : p;
+}
+
+torch::Tensor log_weights(const torch::Tensor& w, int64_t batch, int64_t n, const torch::TensorOptions& options,
+                          const char* name) {
+  if (!w.defined()) return torch::full({batch, n}, -std::log(static_cast<double>(n)), options);
+  torch::Tensor v = w.detach().to(options);
+  if (v.dim() == 1) v = v.unsqueeze(0).expand({batch, n});
+  TORCH_CHECK(v.dim() == 2 && v.size(0) == batch && v.size(1) == n, "sinkhorn: weights ", name, " of shape ",
+              w.sizes(), " do not match ", n, " points (batch ", batch, ")");
+  TORCH_CHECK(torch::isfinite(v).all().item<bool>() && (v >= 0).all().item<bool>(), "sinkhorn: weights ", name,
+              " must be finite and >= 0");
+  const double worst = (v.sum(1) - 1).abs().max().item<double>();
+  TORCH_CHECK(worst <= 1e-5, "sinkhorn: weights ", name, " must sum to 1 (off by ", worst, ")");
+  return v.log();
+}
+
+Problem make_problem(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& a,
+                     const torch::Tensor& b) {
+  Problem p;
+  p.batched = x.dim() == 3;
+  p.x = as_points(x, "x").detach();
+  p.y = as_points(y, "y").detach().to(p.x.options());
+  TORCH_CHECK(p.x.size(0) == p.y.size(0) && p.x.size(2) == p.y.size(2), "sinkhorn: x ", x.sizes(), " and y ",
+              y.sizes(), " differ in batch size or dimension");
+  const int64_t batch = p.x.size(0);
+  p.log_a = log_weights(a, batch, p.x.size(1), p.x.options(), "a");
+  p.log_b = log_weights(b, batch, p.y.size(1), p.x.options(), "b");
+  return p;
+}
+
+double cost_of_length(double length, GroundCost cost) {
+  switch (cost) {
+    case GroundCost::squared_euclidean: return length * length;
+    case GroundCost::half_squared_euclidean: return 0.5 * length * length;
+    case GroundCost::euclidean: return length;
+  }
+  return length;
+}
+
+// eps_start, eps_start * scaling, ..., eps (GeomLoss's epsilon schedule, with
+// the start at the joint bounding box's diameter in cost units).
+std::vector<double> eps_schedule(const Problem& p, const SinkhornOptions& o) {
+  double start = o.eps_start;
+  if (start <= 0 && o.eps_scaling < 1) {
+    const torch::Tensor both = torch::cat({p.x.flatten(0, 1), p.y.flatten(0, 1)}, 0);
+    const double diameter = (std::get<0>(both.max(0)) - std::get<0>(both.min(0))).norm().item<double>();
+    start = cost_of_length(diameter, o.cost);
+  }
+  std::vector<double> stages;
+  if (o.eps_scaling < 1) {
+    for (double e = start; e > o.eps; e *= o.eps_scaling) stages.push_back(e);
+  }
+  stages.push_back(o.eps);
+  return stages;
+}
+
+void check_options(const SinkhornOptions& o) {
+  TORCH_CHECK(std::isfinite(o.eps) && o.eps > 0, "sinkhorn: eps must be > 0, got ", o.eps);
+  TORCH_CHECK(o.eps_scaling > 0 && o.eps_scaling <= 1, "sinkhorn: eps_scaling must be in (0, 1], got ",
+              o.eps_scaling);
+  TORCH_CHECK(std::isfinite(o.eps_start) && o.eps_start >= 0, "sinkhorn: eps_start must be >= 0");
+  TORCH_CHECK(o.tolerance >= 0, "sinkhorn: tolerance must be >= 0, got ", o.tolerance);
+  TORCH_CHECK(o.max_iterations >= 1, "sinkhorn: max_iterations must be >= 1, got ", o.max_iterations);
+}
+
+// sum_j w_j |exp((g_j - g_new_j) / eps) - 1|: the marginal error of the plan of
+// (f, g) on the side of g, given g_new = the update of g from f. Largest over the batch.
+double marginal_error(const torch::Tensor& log_w, const torch::Tensor& g, const torch::Tensor& g_new, double eps) {
+  return (log_w.exp() * torch::expm1((g - g_new) / eps).abs()).sum(1).max().item<double>();
+}
+
+bool all_finite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
+
+// Everything after the iterations: values, plan, gradients.
+void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs, const detail::Softmin& softmin,
+            const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& a, const torch::Tensor& b,
+            const SinkhornOptions& o, bool self, bool grad_mode) {
+  const double eps = softmin.eps();
+  torch::AutoGradMode mode(grad_mode);
+  torch::Tensor transport = torch::zeros({p.x.size(0)}, p.x.options());
+  torch::Tensor row_sums = torch::zeros({p.x.size(0), p.x.size(1)}, p.x.options().dtype(torch::kFloat64));
+  std::vector<torch::Tensor> plan_blocks, column_sums;
+  for (int64_t k = 0; k < costs.count(); ++k) {
+    const torch::Tensor plan = softmin.log_plan_block(r.f, r.g, k).exp();
+    transport += (plan * costs.block(k)).sum({1, 2});
+    const torch::Tensor plan64 = plan.to(torch::kFloat64);
+    row_sums += plan64.sum(2);
+    column_sums.push_back(plan64.sum(1));
+    if (o.return_plan) plan_blocks.push_back(plan);
+  }
+  if (o.return_plan) r.plan = torch::cat(plan_blocks, 2);
+  r.transport_cost = transport;
+  // The error of the plan as it is returned: with rounding in f + g - C (float32
+  // at small eps) it can be worse than the iterations' own estimate.
+  const auto l1 = [](const torch::Tensor& sums, const torch::Tensor& log_w) {
+    return (sums - log_w.to(torch::kFloat64).exp()).abs().sum(1).max().item<double>();
+  };
+  const double explicit_error = std::max(l1(row_sums, p.log_a), l1(torch::cat(column_sums, 1), p.log_b));
+  if (r.report.finite) r.report.marginal_error = std::max(r.report.marginal_error, explicit_error);
+  r.report.converged = r.report.finite && r.report.marginal_error <= o.tolerance;
+  torch::Tensor kl = (p.log_a.exp() * r.f).sum(1) + (p.log_b.exp() * r.g).sum(1);
+
+  // Envelope theorem: dOT/dC_ij = P_ij, dOT/da = f, dOT/db = g. Attached per
+  // problem with a first-order surrogate v + <grad, z> - <grad, z>.detach().
+  const auto wants = [](const torch::Tensor& t) { return t.defined() && t.requires_grad(); };
+  if (grad_mode && (wants(x) || wants(y) || wants(a) || wants(b))) {
+    const torch::Tensor xl = p.x.clone().requires_grad_(true);
+    const torch::Tensor yl = self ? xl : p.y.clone().requires_grad_(true);
+    torch::Tensor gx = torch::zeros_like(p.x), gy = torch::zeros_like(p.y);
+    for (int64_t k = 0; k < costs.count(); ++k) {
+      const torch::Tensor plan = softmin.log_plan_block(r.f, r.g, k).exp();
+      const torch::Tensor c = cost_matrix(xl, yl.narrow(1, costs.start(k), costs.width(k)), o.cost);
+      // For a cloud with itself both slots of c move with x.
+      const auto grads = torch::autograd::grad({(plan * c).sum()}, self ? std::vector<torch::Tensor>{xl}
+                                                                          : std::vector<torch::Tensor>{xl, yl});
+      gx += grads[0];
+      if (!self) gy += grads[1];
+    }
+    // A shared (unbatched) input broadcasts against the per-problem gradient.
+    const auto attach = [&kl, &wants](const torch::Tensor& input, const torch::Tensor& grad) {
+      if (!wants(input)) return;
+      const torch::Tensor inner = (input * grad).flatten(1).sum(1);
+      kl = kl + (inner - inner.detach());
+    };
+    attach(x, gx);
+    attach(a, self ? 2 * r.f : r.f);
+    if (!self) {
+      attach(y, gy);
+      attach(b, r.g);
+    }
+  }
+  r.kl_value = kl;
+  const auto entropy = [&](const torch::Tensor& w, const torch::Tensor& log_w) {
+    // sum w log w, differentiable in w when w is given.
+    if (!w.defined()) return (log_w.exp() * log_w).sum(1);
+    const torch::Tensor v = w.to(p.x.options());
+    const torch::Tensor s = torch::xlogy(v, v).sum(-1);
+    return v.dim() == 1 ? s.expand({p.x.size(0)}) : s;
+  };
+  r.entropy_value = r.kl_value + eps * (entropy(a, p.log_a) + (self ? entropy(a, p.log_a) : entropy(b, p.log_b)));
+  if (!p.batched) {
+    r.f = r.f.squeeze(0);
+    r.g = r.g.squeeze(0);
+    if (r.plan.defined()) r.plan = r.plan.squeeze(0);
+    r.transport_cost = r.transport_cost.squeeze(0);
+    r.kl_value = r.kl_value.squeeze(0);
+    r.entropy_value = r.entropy_value.squeeze(0);
+  }
+}
+
+
+// Runs the eps stages. propose(measure) computes the next half-step and, when
+// measure, the marginal error of the current potentials (NaN: not finite);
+// commit() completes the update (false: not finite). Stops a stage when the
+// error is within its tolerance, everything at max_iterations.
+template <class Propose, class Commit>
+void iterate(detail::Softmin& softmin, const std::vector<double>& stages, const SinkhornOptions& o,
+             Propose&& propose, Commit&& commit, SinkhornReport& report) {
+  bool measured_at_final = false;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    const bool last = s + 1 == stages.size();
+    const double tolerance = last ? o.tolerance : std::max(o.tolerance, kStageTolerance);
+    softmin.set_eps(stages[s]);
+    ++report.stages;
+    bool updated = false;  // the error means something once this eps has updated the potentials
+    while (true) {
+      const double error = propose(updated);
+      if (std::isnan(error)) {
+        report.finite = false;
+        break;
+      }
+      if (updated) {
+        report.marginal_error = error;
+        measured_at_final = last;
+        if (error <= tolerance) break;
+      }
+      if (report.iterations >= o.max_iterations) break;
+      if (!commit()) {
+        report.finite = false;
+        break;
+      }
+      updated = true;
+      measured_at_final = false;
+      ++report.iterations;
+    }
+    if (!report.finite || report.iterations >= o.max_iterations) break;
+  }
+  if (!measured_at_final) {
+    // Cut short before or within the final stage: the error at the final eps.
+    softmin.set_eps(o.eps);
+    const double error = report.finite ? propose(true) : std::numeric_limits<double>::quiet_NaN();
+    report.marginal_error = std::isnan(error) ? std::numeric_limits<double>::infinity() : error;
+  }
+  report.converged = report.finite && report.marginal_error <= o.tolerance;
+}
+
+}  // namespace
+
+SinkhornValue parse_sinkhorn_value(const std::string& name) {
+  if (name == "transport") return SinkhornValue::transport;
+  if (name == "kl") return SinkhornValue::kl;
+  if (name == "entropy") return SinkhornValue::entropy;
+  throw std::invalid_argument("unknown Sinkhorn value '" + name + "' (known: transport, kl, entropy)");
+}
+
+std::string sinkhorn_value_name(SinkhornValue value) {
+  switch (value) {
+    case SinkhornValue::transport: return "transport";
+    case SinkhornValue::kl: return "kl";
+    case SinkhornValue::entropy: return "entropy";
+  }
+  return "?";
+}
+
+std::string SinkhornReport::summary() const {
+  std::ostringstream out;
+  out << (converged ? "converged" : "NOT converged") << " after " << iterations << " iterations (" << stages
+      << " eps stage" << (stages == 1 ? "" : "s") << "), marginal error " << marginal_error;
+  if (!finite) out << "; the iterates overflowed (raise eps or use float64)";
+  return out.str();
+}
+
+const torch::Tensor& SinkhornResult::value(SinkhornValue kind) const {
+  switch (kind) {
+    case SinkhornValue::transport: return transport_cost;
+    case SinkhornValue::kl: return kl_value;
+    case SinkhornValue::entropy: return entropy_value;
+  }
+  return kl_value;
+}
+
+SinkhornResult sinkhorn(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& a,
+                        const torch::Tensor& b, const SinkhornOptions& options) {
+  check_options(options);
+  const bool grad_mode = torch::GradMode::is_enabled();
+  torch::NoGradGuard no_grad;
+  const Problem p = make_problem(x, y, a, b);
+  TORCH_CHECK(!options.return_plan || options.block_columns <= 0 || options.block_columns >= p.y.size(1),
+              "sinkhorn: return_plan needs the whole cost matrix; block_columns must be 0");
+  const detail::CostBlocks costs(p.x, p.y, options.cost,
+                                 options.return_plan ? p.y.size(1) : options.block_columns);
+  detail::Softmin softmin(costs, p.log_a, p.log_b);
+  SinkhornResult r;
+  r.f = torch::zeros({p.x.size(0), p.x.size(1)}, p.x.options());
+  r.g = torch::zeros({p.y.size(0), p.y.size(1)}, p.x.options());
+  torch::Tensor g_new;
+  // Alternating updates, g first (POT's order); the rows are exact after each
+  // f-update, so the error is the column marginal's, read off the next g-update.
+  const auto propose = [&](bool measure) {
+    g_new = softmin.cols(r.f);
+    if (!all_finite(g_new)) return std::numeric_limits<double>::quiet_NaN();
+    return measure ? marginal_error(p.log_b, r.g, g_new, softmin.eps()) : std::numeric_limits<double>::infinity();
+  };
+  const auto commit = [&] {
+    const torch::Tensor f_new = softmin.rows(g_new);
+    if (!all_finite(f_new)) return false;
+    r.f = f_new;
+    r.g = g_new;
+    return true;
+  };
+  iterate(softmin, eps_schedule(p, options), options, propose, commit, r.report);
+  finish(r, p, costs, softmin, x, y, a, b, options, false, grad_mode);
+  return r;
+}
+
+SinkhornResult sinkhorn_self(const torch::Tensor& x, const torch::Tensor& a, const SinkhornOptions& options) {
+  check_options(options);
+  const bool grad_mode = torch::GradMode::is_enabled();
+  torch::NoGradGuard no_grad;
+  const Problem p = make_problem(x, x, a, a);
+  const detail::CostBlocks costs(p.x, p.x, options.cost,
+                                 options.return_plan ? p.x.size(1) : options.block_columns);
+  detail::Softmin softmin(costs, p.log_a, p.log_a);
+  SinkhornResult r;
+  r.f = torch::zeros({p.x.size(0), p.x.size(1)}, p.x.options());
+  bool started = false;
+  torch::Tensor f_new;
+  // The averaged update f <- (f + T(f)) / 2 keeps the iterates symmetric and
+  // does not oscillate (Feydy et al. 2019); the first one is a plain update.
+  const auto propose = [&](bool measure) {
+    f_new = softmin.rows(r.f);
+    if (!all_finite(f_new)) return std::numeric_limits<double>::quiet_NaN();
+    return measure ? marginal_error(p.log_a, r.f, f_new, softmin.eps()) : std::numeric_limits<double>::infinity();
+  };
+  const auto commit = [&] {
+    r.f = started ? 0.5 * (r.f + f_new) : f_new;
+    started = true;
+    return true;
+  };
+  iterate(softmin, eps_schedule(p, options), options, propose, commit, r.report);
+  r.g = r.f;
+  finish(r, p, costs, softmin, x, x, a, a, options, true, grad_mode);
+  r.g = r.f;
+  return r;
+}
+
+bool SinkhornDivergence::converged() const {
+  return cross.report.converged && self_x.report.converged && self_y.report.converged;
+}
+
+std::string SinkhornDivergence::summary() const {
+  return "cross: " + cross.report.summary() + "; x-x: " + self_x.report.summary() +
+         "; y-y: " + self_y.report.summary();
+}
+
+SinkhornDivergence sinkhorn_divergence(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& a,
+                                       const torch::Tensor& b, const SinkhornOptions& options,
+                                       SinkhornValue value) {
+  SinkhornDivergence d;
+  d.cross = sinkhorn(x, y, a, b, options);
+  d.self_x = sinkhorn_self(x, a, options);
+  d.self_y = sinkhorn_self(y, b, options);
+  d.value = d.cross.value(value) - 0.5 * (d.self_x.value(value) + d.self_y.value(value));
+  return d;
+}
+
+}  // namespace flowlab::ot

@@ -1,0 +1,117 @@
+#include "sinkhorn_softmin.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace flowlab::ot::detail {
+namespace {
+
+// Entries of C (per batch) held as one matrix: 2^27 (1 GiB in float64).
+constexpr int64_t kMaxWholeEntries = int64_t{1} << 27;
+constexpr int64_t kAutoBlockColumns = 4096;
+
+}  // namespace
+
+CostBlocks::CostBlocks(const torch::Tensor& x, const torch::Tensor& y, GroundCost cost, int64_t block_columns)
+    : x_(x), y_(y), cost_(cost) {
+  const int64_t n = x.size(1), m = y.size(1);
+  int64_t columns = block_columns;
+  if (columns <= 0) columns = x.size(0) * n * m <= kMaxWholeEntries ? m : kAutoBlockColumns;
+  columns = std::min(columns, m);
+  for (int64_t s = 0; s < m; s += columns) starts_.push_back(s);
+  if (columns == m) whole_ = cost_matrix(x_, y_, cost_);
+}
+
+int64_t CostBlocks::width(int64_t k) const {
+  const int64_t end = k + 1 < count() ? starts_[k + 1] : y_.size(1);
+  return end - starts_[k];
+}
+
+torch::Tensor CostBlocks::block(int64_t k) const {
+  if (whole()) return whole_;
+  return cost_matrix(x_, y_.narrow(1, start(k), width(k)), cost_);
+}
+
+Softmin::Softmin(const CostBlocks& costs, torch::Tensor log_a, torch::Tensor log_b)
+    : costs_(costs), log_a_(std::move(log_a)), log_b_(std::move(log_b)) {
+  a_ = log_a_.exp();
+  b_ = log_b_.exp();
+  // How far (in units of eps) potentials may drift from the kernel's before
+  // exp(shift) * K loses the entries that matter to under- or overflow.
+  max_shift_ = log_a_.scalar_type() == torch::kFloat64 ? 50.0 : 15.0;
+}
+
+void Softmin::set_eps(double eps) {
+  eps_ = eps;
+  kernel_ = torch::Tensor();  // a new eps needs a new kernel
+}
+
+torch::Tensor Softmin::exact_rows(const torch::Tensor& g) const {
+  const torch::Tensor h = log_b_ + g / eps_;
+  std::vector<torch::Tensor> parts;
+  for (int64_t k = 0; k < costs_.count(); ++k) {
+    const torch::Tensor hk = h.narrow(1, costs_.start(k), costs_.width(k)).unsqueeze(1);
+    parts.push_back(torch::logsumexp(torch::sub(hk, costs_.block(k), 1.0 / eps_), {2}));
+  }
+  const torch::Tensor lse = parts.size() == 1 ? parts[0] : torch::logsumexp(torch::stack(parts, 2), {2});
+  return -eps_ * lse;
+}
+
+torch::Tensor Softmin::exact_cols(const torch::Tensor& f) const {
+  const torch::Tensor h = (log_a_ + f / eps_).unsqueeze(2);
+  std::vector<torch::Tensor> parts;
+  for (int64_t k = 0; k < costs_.count(); ++k) {
+    parts.push_back(torch::logsumexp(torch::sub(h, costs_.block(k), 1.0 / eps_), {1}));
+  }
+  return -eps_ * (parts.size() == 1 ? parts[0] : torch::cat(parts, 1));
+}
+
+void Softmin::stabilise(const torch::Tensor& f, const torch::Tensor& g) {
+  f0_ = f;
+  g0_ = g;
+  kernel_ = torch::sub(f.unsqueeze(2) + g.unsqueeze(1), costs_.matrix()).div_(eps_).exp_();
+}
+
+bool Softmin::drifted(const torch::Tensor& shift) const {
+  return !(shift.abs().max().item<double>() <= max_shift_);  // also true for NaN
+}
+
+torch::Tensor Softmin::rows(const torch::Tensor& g) {
+  if (costs_.whole() && kernel_.defined()) {
+    const torch::Tensor shift = (g - g0_) / eps_;
+    if (!drifted(shift)) {
+      const torch::Tensor s = torch::matmul(kernel_, (b_ * shift.exp()).unsqueeze(2)).squeeze(2);
+      const torch::Tensor f = f0_ - eps_ * s.log();
+      if (torch::isfinite(f).all().item<bool>()) return f;
+    }
+  }
+  torch::Tensor f = exact_rows(g);
+  if (costs_.whole()) stabilise(f, g);
+  return f;
+}
+
+torch::Tensor Softmin::cols(const torch::Tensor& f) {
+  if (costs_.whole() && kernel_.defined()) {
+    const torch::Tensor shift = (f - f0_) / eps_;
+    if (!drifted(shift)) {
+      const torch::Tensor t =
+          torch::matmul(kernel_.transpose(1, 2), (a_ * shift.exp()).unsqueeze(2)).squeeze(2);
+      const torch::Tensor g = g0_ - eps_ * t.log();
+      if (torch::isfinite(g).all().item<bool>()) return g;
+    }
+  }
+  torch::Tensor g = exact_cols(f);
+  if (costs_.whole()) stabilise(f, g);
+  return g;
+}
+
+torch::Tensor Softmin::log_plan_block(const torch::Tensor& f, const torch::Tensor& g, int64_t k) const {
+  const torch::Tensor gk = g.narrow(1, costs_.start(k), costs_.width(k));
+  const torch::Tensor lbk = log_b_.narrow(1, costs_.start(k), costs_.width(k));
+  const torch::Tensor row = (log_a_ + f / eps_).unsqueeze(2);
+  const torch::Tensor col = (lbk + gk / eps_).unsqueeze(1);
+  return torch::sub(row + col, costs_.block(k), 1.0 / eps_);
+}
+
+}  // namespace flowlab::ot::detail
