@@ -1,5 +1,6 @@
 #pragma once
 // One function per subcommand; main() parses arguments and maps exceptions to exit codes.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,20 @@ struct DiagnoseArgs {
   std::string json, plot;
 };
 int diagnose_command(const DiagnoseArgs& args);
+
+struct OtArgs {
+  std::string a, b;  ///< .npy point clouds [n, d] and [m, d]
+  std::string metric = "sinkhorn";
+  std::string cost = "sqeuclidean", value = "kl";
+  double eps = 0.05, scaling = 0.5, tolerance = 1e-6;
+  int64_t max_iterations = 10000;
+  int64_t projections = 256;
+  double p = 2.0, bandwidth = 0.0;
+  uint64_t seed = 0;
+  bool float32 = false, json = false;
+  std::string device = "cpu";
+};
+int ot_command(const OtArgs& args);
 
 int list_command(const std::string& family);
 

@@ -90,6 +90,28 @@ int dispatch(int argc, char** argv) {
   diagnose_cmd->add_option("--plot", diagnose.plot, "asymmetry and circulation against t as PNG");
   diagnose_cmd->add_option("--set", diagnose.overrides, "override a config value of the run")->take_all();
 
+  OtArgs ot;
+  auto* ot_cmd = app.add_subcommand("ot", "a transport distance between two point clouds (.npy [n, d])");
+  ot_cmd->add_option("a", ot.a, "first cloud, .npy [n, d]")->required();
+  ot_cmd->add_option("b", ot.b, "second cloud, .npy [m, d]")->required();
+  ot_cmd->add_option("--metric", ot.metric, "sinkhorn (debiased divergence), exact (assignment, n = m), sliced, mmd, energy")
+      ->check(CLI::IsMember({"sinkhorn", "exact", "sliced", "mmd", "energy"}));
+  ot_cmd->add_option("--eps", ot.eps, "Sinkhorn regularisation eps, in cost units (default 0.05)");
+  ot_cmd->add_option("--cost", ot.cost, "ground cost: sqeuclidean |x-y|^2 (POT, OTT), half_sqeuclidean (GeomLoss p=2), euclidean")
+      ->check(CLI::IsMember({"sqeuclidean", "half_sqeuclidean", "euclidean"}));
+  ot_cmd->add_option("--value", ot.value, "Sinkhorn value: kl (GeomLoss, OTT; default), entropy, transport (POT's <P,C>)")
+      ->check(CLI::IsMember({"kl", "entropy", "transport"}));
+  ot_cmd->add_option("--scaling", ot.scaling, "eps annealing factor in (0, 1]; 1 = no annealing (default 0.5)");
+  ot_cmd->add_option("--tolerance", ot.tolerance, "marginal error (L1) to stop at (default 1e-6)");
+  ot_cmd->add_option("--max-iter", ot.max_iterations, "cap on Sinkhorn updates (default 10000)");
+  ot_cmd->add_option("--projections", ot.projections, "sliced: random directions (default 256)");
+  ot_cmd->add_option("--p", ot.p, "sliced: order p of W_p (default 2)");
+  ot_cmd->add_option("--bandwidth", ot.bandwidth, "mmd: RBF bandwidth; 0 = median heuristic");
+  ot_cmd->add_option("--seed", ot.seed, "sliced: seed of the directions");
+  ot_cmd->add_option("--device", ot.device, "cpu or cuda (default cpu)");
+  ot_cmd->add_flag("--float32", ot.float32, "compute in float32 (default float64)");
+  ot_cmd->add_flag("--json", ot.json, "print one JSON object instead of text");
+
   std::string family;
   auto* list_cmd = app.add_subcommand("list", "list components with their options, defaults and docs");
   list_cmd->add_option("family", family, "only this family (data, sources, paths, networks, ...)");
@@ -105,6 +127,7 @@ int dispatch(int argc, char** argv) {
   if (*eval_cmd) return eval_command(eval);
   if (*energy_cmd) return path_energy_command(energy);
   if (*diagnose_cmd) return diagnose_command(diagnose);
+  if (*ot_cmd) return ot_command(ot);
   return list_command(family);
 }
 

@@ -59,23 +59,13 @@ Problem make_problem(const torch::Tensor& x, const torch::Tensor& y, const torch
   return p;
 }
 
-double cost_of_length(double length, GroundCost cost) {
-  switch (cost) {
-    case GroundCost::squared_euclidean: return length * length;
-    case GroundCost::half_squared_euclidean: return 0.5 * length * length;
-    case GroundCost::euclidean: return length;
-  }
-  return length;
-}
-
-// eps_start, eps_start * scaling, ..., eps (GeomLoss's epsilon schedule, with
-// the start at the joint bounding box's diameter in cost units).
-std::vector<double> eps_schedule(const Problem& p, const SinkhornOptions& o) {
+// eps_start, eps_start * scaling, ..., eps (GeomLoss's epsilon schedule). The
+// automatic start is the largest cost: beyond it the plan is the product
+// coupling and nothing is gained (a bounding-box diameter overshoots in high d).
+std::vector<double> eps_schedule(const detail::CostBlocks& costs, const SinkhornOptions& o) {
   double start = o.eps_start;
   if (start <= 0 && o.eps_scaling < 1) {
-    const torch::Tensor both = torch::cat({p.x.flatten(0, 1), p.y.flatten(0, 1)}, 0);
-    const double diameter = (std::get<0>(both.max(0)) - std::get<0>(both.min(0))).norm().item<double>();
-    start = cost_of_length(diameter, o.cost);
+    for (int64_t k = 0; k < costs.count(); ++k) start = std::max(start, costs.block(k).max().item<double>());
   }
   std::vector<double> stages;
   if (o.eps_scaling < 1) {
@@ -184,14 +174,14 @@ void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs
 // measure, the marginal error of the current potentials (NaN: not finite);
 // commit() completes the update (false: not finite). Stops a stage when the
 // error is within its tolerance, everything at max_iterations.
-template <class Propose, class Commit>
-void iterate(detail::Softmin& softmin, const std::vector<double>& stages, const SinkhornOptions& o,
-             Propose&& propose, Commit&& commit, SinkhornReport& report) {
+template <class Restart, class Propose, class Commit>
+void iterate(const std::vector<double>& stages, const SinkhornOptions& o, Restart&& restart, Propose&& propose,
+             Commit&& commit, SinkhornReport& report) {
   bool measured_at_final = false;
   for (size_t s = 0; s < stages.size(); ++s) {
     const bool last = s + 1 == stages.size();
     const double tolerance = last ? o.tolerance : std::max(o.tolerance, kStageTolerance);
-    softmin.set_eps(stages[s]);
+    restart(stages[s]);
     ++report.stages;
     bool updated = false;  // the error means something once this eps has updated the potentials
     while (true) {
@@ -218,7 +208,7 @@ void iterate(detail::Softmin& softmin, const std::vector<double>& stages, const 
   }
   if (!measured_at_final) {
     // Cut short before or within the final stage: the error at the final eps.
-    softmin.set_eps(o.eps);
+    restart(o.eps);
     const double error = report.finite ? propose(true) : std::numeric_limits<double>::quiet_NaN();
     report.marginal_error = std::isnan(error) ? std::numeric_limits<double>::infinity() : error;
   }
@@ -289,7 +279,8 @@ SinkhornResult sinkhorn(const torch::Tensor& x, const torch::Tensor& y, const to
     r.g = g_new;
     return true;
   };
-  iterate(softmin, eps_schedule(p, options), options, propose, commit, r.report);
+  const auto restart = [&](double eps) { softmin.set_eps(eps, r.f, r.g); };
+  iterate(eps_schedule(costs, options), options, restart, propose, commit, r.report);
   finish(r, p, costs, softmin, x, y, a, b, options, false, grad_mode);
   return r;
 }
@@ -318,7 +309,8 @@ SinkhornResult sinkhorn_self(const torch::Tensor& x, const torch::Tensor& a, con
     started = true;
     return true;
   };
-  iterate(softmin, eps_schedule(p, options), options, propose, commit, r.report);
+  const auto restart = [&](double eps) { softmin.set_eps(eps, r.f, r.f); };
+  iterate(eps_schedule(costs, options), options, restart, propose, commit, r.report);
   r.g = r.f;
   finish(r, p, costs, softmin, x, x, a, a, options, true, grad_mode);
   r.g = r.f;

@@ -10,6 +10,18 @@ namespace {
 // Entries of C (per batch) held as one matrix: 2^27 (1 GiB in float64).
 constexpr int64_t kMaxWholeEntries = int64_t{1} << 27;
 constexpr int64_t kAutoBlockColumns = 4096;
+// Below this many entries per problem, one batched product beats a loop.
+constexpr int64_t kSmallKernel = int64_t{1} << 16;
+
+// K [B, n, m] (possibly a transposed view) times v [B, m], as [B, n]. Large
+// matrices go one by one through mv, which reads a transposed view in place
+// (BLAS gemv); a batched matmul may copy it first.
+torch::Tensor kernel_product(const torch::Tensor& kernel, const torch::Tensor& v) {
+  if (kernel.size(1) * kernel.size(2) < kSmallKernel) return torch::matmul(kernel, v.unsqueeze(2)).squeeze(2);
+  std::vector<torch::Tensor> out;
+  for (int64_t b = 0; b < kernel.size(0); ++b) out.push_back(torch::mv(kernel[b], v[b]));
+  return torch::stack(out);
+}
 
 }  // namespace
 
@@ -42,9 +54,11 @@ Softmin::Softmin(const CostBlocks& costs, torch::Tensor log_a, torch::Tensor log
   max_shift_ = log_a_.scalar_type() == torch::kFloat64 ? 50.0 : 15.0;
 }
 
-void Softmin::set_eps(double eps) {
+void Softmin::set_eps(double eps, const torch::Tensor& f, const torch::Tensor& g) {
   eps_ = eps;
-  kernel_ = torch::Tensor();  // a new eps needs a new kernel
+  // Warm potentials make a good kernel at once (one exp pass); should a row
+  // or column of it underflow, that step falls back to the exact one.
+  if (costs_.whole()) stabilise(f, g);
 }
 
 torch::Tensor Softmin::exact_rows(const torch::Tensor& g) const {
@@ -81,7 +95,7 @@ torch::Tensor Softmin::rows(const torch::Tensor& g) {
   if (costs_.whole() && kernel_.defined()) {
     const torch::Tensor shift = (g - g0_) / eps_;
     if (!drifted(shift)) {
-      const torch::Tensor s = torch::matmul(kernel_, (b_ * shift.exp()).unsqueeze(2)).squeeze(2);
+      const torch::Tensor s = kernel_product(kernel_, b_ * shift.exp());
       const torch::Tensor f = f0_ - eps_ * s.log();
       if (torch::isfinite(f).all().item<bool>()) return f;
     }
@@ -95,8 +109,7 @@ torch::Tensor Softmin::cols(const torch::Tensor& f) {
   if (costs_.whole() && kernel_.defined()) {
     const torch::Tensor shift = (f - f0_) / eps_;
     if (!drifted(shift)) {
-      const torch::Tensor t =
-          torch::matmul(kernel_.transpose(1, 2), (a_ * shift.exp()).unsqueeze(2)).squeeze(2);
+      const torch::Tensor t = kernel_product(kernel_.transpose(1, 2), a_ * shift.exp());
       const torch::Tensor g = g0_ - eps_ * t.log();
       if (torch::isfinite(g).all().item<bool>()) return g;
     }

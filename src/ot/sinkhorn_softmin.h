@@ -46,7 +46,8 @@ class CostBlocks {
 class Softmin {
  public:
   Softmin(const CostBlocks& costs, torch::Tensor log_a, torch::Tensor log_b);
-  void set_eps(double eps);
+  /// A new eps, with the potentials the next half-step starts from.
+  void set_eps(double eps, const torch::Tensor& f, const torch::Tensor& g);
   double eps() const { return eps_; }
   torch::Tensor rows(const torch::Tensor& g);
   torch::Tensor cols(const torch::Tensor& f);

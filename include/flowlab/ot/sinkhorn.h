@@ -31,8 +31,7 @@ struct SinkhornOptions {
   /// stage warm-started from the last. scaling = 1 turns annealing off (plain
   /// Sinkhorn from zero potentials, POT's iterates exactly).
   double eps_scaling = 0.5;
-  /// First eps of the annealing; 0 = the largest cost between the two clouds'
-  /// joint bounding-box corners (GeomLoss's diameter^p).
+  /// First eps of the annealing; 0 = the largest entry of the cost matrix.
   double eps_start = 0.0;
   /// Stop when the marginal error sum_j |(P^T 1)_j - b_j| (the rows are exact
   /// after every update) falls below this, per problem of the batch.
