@@ -4,6 +4,7 @@
 #include "flowlab/data/dataset.h"
 #include "flowlab/data/source.h"
 #include "flowlab/nn/network.h"
+#include "flowlab/objectives/coupling.h"
 #include "flowlab/objectives/objective.h"
 #include "flowlab/ot/metric.h"
 #include "flowlab/paths/path.h"
@@ -20,6 +21,7 @@ void register_all() {
     paths::register_builtin_paths();
     nn::register_builtin_networks();
     objectives::register_builtin_objectives();
+    objectives::register_builtin_couplings();
     solvers::register_builtin_solvers();
     ot::register_builtin_metrics();
     train::register_builtin_training();

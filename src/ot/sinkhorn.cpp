@@ -98,8 +98,8 @@ void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs
             const SinkhornOptions& o, bool self, bool grad_mode) {
   const double eps = softmin.eps();
   torch::AutoGradMode mode(grad_mode);
-  torch::Tensor transport = torch::zeros({p.x.size(0)}, p.x.options());
-  torch::Tensor row_sums = torch::zeros({p.x.size(0), p.x.size(1)}, p.x.options().dtype(torch::kFloat64));
+  torch::Tensor transport = torch::zeros({r.f.size(0)}, r.f.options());
+  torch::Tensor row_sums = torch::zeros({r.f.size(0), r.f.size(1)}, r.f.options().dtype(torch::kFloat64));
   std::vector<torch::Tensor> plan_blocks, column_sums;
   for (int64_t k = 0; k < costs.count(); ++k) {
     const torch::Tensor plan = softmin.log_plan_block(r.f, r.g, k).exp();
@@ -154,9 +154,9 @@ void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs
   const auto entropy = [&](const torch::Tensor& w, const torch::Tensor& log_w) {
     // sum w log w, differentiable in w when w is given.
     if (!w.defined()) return (log_w.exp() * log_w).sum(1);
-    const torch::Tensor v = w.to(p.x.options());
+    const torch::Tensor v = w.to(r.f.options());
     const torch::Tensor s = torch::xlogy(v, v).sum(-1);
-    return v.dim() == 1 ? s.expand({p.x.size(0)}) : s;
+    return v.dim() == 1 ? s.expand({r.f.size(0)}) : s;
   };
   r.entropy_value = r.kl_value + eps * (entropy(a, p.log_a) + (self ? entropy(a, p.log_a) : entropy(b, p.log_b)));
   if (!p.batched) {
@@ -250,23 +250,15 @@ const torch::Tensor& SinkhornResult::value(SinkhornValue kind) const {
   return kl_value;
 }
 
-SinkhornResult sinkhorn(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& a,
-                        const torch::Tensor& b, const SinkhornOptions& options) {
-  check_options(options);
-  const bool grad_mode = torch::GradMode::is_enabled();
-  torch::NoGradGuard no_grad;
-  const Problem p = make_problem(x, y, a, b);
-  TORCH_CHECK(!options.return_plan || options.block_columns <= 0 || options.block_columns >= p.y.size(1),
-              "sinkhorn: return_plan needs the whole cost matrix; block_columns must be 0");
-  const detail::CostBlocks costs(p.x, p.y, options.cost,
-                                 options.return_plan ? p.y.size(1) : options.block_columns);
-  detail::Softmin softmin(costs, p.log_a, p.log_b);
-  SinkhornResult r;
-  r.f = torch::zeros({p.x.size(0), p.x.size(1)}, p.x.options());
-  r.g = torch::zeros({p.y.size(0), p.y.size(1)}, p.x.options());
+namespace {
+
+// Alternating updates, g first (POT's order); the rows are exact after each
+// f-update, so the error is the column marginal's, read off the next g-update.
+void solve_cross(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs, detail::Softmin& softmin,
+                 const SinkhornOptions& options) {
+  r.f = torch::zeros({p.log_a.size(0), p.log_a.size(1)}, p.log_a.options());
+  r.g = torch::zeros({p.log_b.size(0), p.log_b.size(1)}, p.log_a.options());
   torch::Tensor g_new;
-  // Alternating updates, g first (POT's order); the rows are exact after each
-  // f-update, so the error is the column marginal's, read off the next g-update.
   const auto propose = [&](bool measure) {
     g_new = softmin.cols(r.f);
     if (!all_finite(g_new)) return std::numeric_limits<double>::quiet_NaN();
@@ -281,7 +273,47 @@ SinkhornResult sinkhorn(const torch::Tensor& x, const torch::Tensor& y, const to
   };
   const auto restart = [&](double eps) { softmin.set_eps(eps, r.f, r.g); };
   iterate(eps_schedule(costs, options), options, restart, propose, commit, r.report);
+}
+
+}  // namespace
+
+SinkhornResult sinkhorn(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& a,
+                        const torch::Tensor& b, const SinkhornOptions& options) {
+  check_options(options);
+  const bool grad_mode = torch::GradMode::is_enabled();
+  torch::NoGradGuard no_grad;
+  const Problem p = make_problem(x, y, a, b);
+  TORCH_CHECK(!options.return_plan || options.block_columns <= 0 || options.block_columns >= p.y.size(1),
+              "sinkhorn: return_plan needs the whole cost matrix; block_columns must be 0");
+  const detail::CostBlocks costs(p.x, p.y, options.cost,
+                                 options.return_plan ? p.y.size(1) : options.block_columns);
+  detail::Softmin softmin(costs, p.log_a, p.log_b);
+  SinkhornResult r;
+  solve_cross(r, p, costs, softmin, options);
   finish(r, p, costs, softmin, x, y, a, b, options, false, grad_mode);
+  return r;
+}
+
+SinkhornResult sinkhorn_on_costs(const torch::Tensor& cost, const torch::Tensor& a, const torch::Tensor& b,
+                                 const SinkhornOptions& options) {
+  check_options(options);
+  TORCH_CHECK(cost.defined() && (cost.dim() == 2 || cost.dim() == 3) && cost.is_floating_point(),
+              "sinkhorn_on_costs: expected a floating-point cost [n, m] or [B, n, m], got ",
+              cost.defined() ? cost.sizes() : torch::IntArrayRef{});
+  TORCH_CHECK(torch::isfinite(cost).all().item<bool>(), "sinkhorn_on_costs: the cost has non-finite entries");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor c = (cost.dim() == 2 ? cost.unsqueeze(0) : cost).detach();
+  Problem p;
+  p.batched = cost.dim() == 3;
+  p.log_a = log_weights(a, c.size(0), c.size(1), c.options(), "a");
+  p.log_b = log_weights(b, c.size(0), c.size(2), c.options(), "b");
+  const detail::CostBlocks costs(c);
+  detail::Softmin softmin(costs, p.log_a, p.log_b);
+  SinkhornOptions o = options;
+  o.return_plan = true;
+  SinkhornResult r;
+  solve_cross(r, p, costs, softmin, o);
+  finish(r, p, costs, softmin, {}, {}, {}, {}, o, false, false);
   return r;
 }
 

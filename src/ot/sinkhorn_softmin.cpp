@@ -28,6 +28,7 @@ torch::Tensor kernel_product(const torch::Tensor& kernel, const torch::Tensor& v
 CostBlocks::CostBlocks(const torch::Tensor& x, const torch::Tensor& y, GroundCost cost, int64_t block_columns)
     : x_(x), y_(y), cost_(cost) {
   const int64_t n = x.size(1), m = y.size(1);
+  columns_ = m;
   int64_t columns = block_columns;
   if (columns <= 0) columns = x.size(0) * n * m <= kMaxWholeEntries ? m : kAutoBlockColumns;
   columns = std::min(columns, m);
@@ -35,8 +36,10 @@ CostBlocks::CostBlocks(const torch::Tensor& x, const torch::Tensor& y, GroundCos
   if (columns == m) whole_ = cost_matrix(x_, y_, cost_);
 }
 
+CostBlocks::CostBlocks(const torch::Tensor& matrix) : whole_(matrix), columns_(matrix.size(2)), starts_{0} {}
+
 int64_t CostBlocks::width(int64_t k) const {
-  const int64_t end = k + 1 < count() ? starts_[k + 1] : y_.size(1);
+  const int64_t end = k + 1 < count() ? starts_[k + 1] : columns_;
   return end - starts_[k];
 }
 

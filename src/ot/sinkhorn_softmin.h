@@ -16,6 +16,8 @@ namespace flowlab::ot::detail {
 class CostBlocks {
  public:
   CostBlocks(const torch::Tensor& x, const torch::Tensor& y, GroundCost cost, int64_t block_columns);
+  /// A given cost matrix [B, n, m] (no points behind it).
+  explicit CostBlocks(const torch::Tensor& matrix);
   int64_t count() const { return static_cast<int64_t>(starts_.size()); }
   int64_t start(int64_t k) const { return starts_[k]; }
   int64_t width(int64_t k) const;
@@ -30,7 +32,8 @@ class CostBlocks {
 
  private:
   torch::Tensor x_, y_, whole_;
-  GroundCost cost_;
+  GroundCost cost_ = GroundCost::squared_euclidean;
+  int64_t columns_ = 0;
   std::vector<int64_t> starts_;
 };
 

@@ -130,6 +130,16 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   ema_model->to(device);
   check_fields(model_node);
 
+  config::Node coupling_node = config.section("coupling", "how x0 is paired with x1 in a batch");
+  if (!coupling_node.has("type")) coupling_node.apply_override("type=independent");
+  coupling = objectives::coupling_registry().create(coupling_node);
+  if (coupling->active() && path->mirror()) {
+    coupling_node.fail("type", "the mirror path pairs each data point with itself; use coupling.type: independent");
+  }
+  if (coupling->needs_labels() && (data->num_classes() == 0 || source->num_classes() == 0)) {
+    coupling_node.fail("class_aware", "needs labelled data and a labelled source (source.type: dataset)");
+  }
+
   config::Node objective_node = config.section("objective", "the training loss");
   objective = objectives::objective_registry().create(objective_node);
   try {

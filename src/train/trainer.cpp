@@ -143,10 +143,15 @@ void Trainer::run(bool resume) {
     const double lr = learning_rate_base_ * exp_.schedule->factor(step, opt.steps);
     set_learning_rate(*exp_.optimizer, lr);
 
-    const torch::Tensor x1 = exp_.data->sample(opt.batch_size, generator_).x.to(exp_.device);
+    const data::Batch data_batch = exp_.data->sample(opt.batch_size, generator_);
+    const torch::Tensor x1 = data_batch.x.to(exp_.device);
     // The mirror interpolant connects the data to itself: x0 = x1.
-    const torch::Tensor x0 =
-        exp_.path->mirror() ? x1 : exp_.source->sample(opt.batch_size, generator_).x.to(exp_.device);
+    torch::Tensor x0 = x1;
+    if (!exp_.path->mirror()) {
+      data::Batch source_batch = exp_.source->sample(opt.batch_size, generator_);
+      if (exp_.coupling->active()) source_batch = exp_.coupling->pair(source_batch, data_batch, generator_);
+      x0 = source_batch.x.to(exp_.device);
+    }
     exp_.optimizer->zero_grad();
     const torch::Tensor loss = exp_.objective->loss(*exp_.model, *exp_.path, x0, x1, generator_);
     const double loss_value = loss.item<double>();

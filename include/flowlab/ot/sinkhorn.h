@@ -79,6 +79,11 @@ struct SinkhornResult {
 SinkhornResult sinkhorn(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& a,
                         const torch::Tensor& b, const SinkhornOptions& options);
 
+/// The same for a given cost matrix C [n, m] or [B, n, m] (finite), e.g. one
+/// with forbidden pairs; always returns the plan; no gradients.
+SinkhornResult sinkhorn_on_costs(const torch::Tensor& cost, const torch::Tensor& a, const torch::Tensor& b,
+                                 const SinkhornOptions& options);
+
 /// OT_eps(a, a) between a cloud and itself, by the symmetric averaged update
 /// f <- (f + T(f)) / 2 (fast and stable). f = g; the plan is symmetric.
 SinkhornResult sinkhorn_self(const torch::Tensor& x, const torch::Tensor& a, const SinkhornOptions& options);

@@ -10,6 +10,7 @@
 #include "flowlab/config/node.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/nn/model.h"
+#include "flowlab/objectives/coupling.h"
 #include "flowlab/objectives/objective.h"
 #include "flowlab/paths/path.h"
 #include "flowlab/ot/metric.h"
@@ -96,6 +97,7 @@ class Experiment {
   std::shared_ptr<nn::Model> model;
   std::shared_ptr<nn::Model> ema_model;
   std::unique_ptr<objectives::Objective> objective;
+  std::unique_ptr<objectives::Coupling> coupling;  ///< pairs x0 with x1 in each batch
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<LrSchedule> schedule;
   std::vector<std::unique_ptr<ot::Metric>> metrics;  ///< the sample metrics of eval.metrics, in order
