@@ -2,12 +2,17 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 
 #include "flowlab/config/node.h"
+#include "flowlab/core/log.h"
+#include "flowlab/ot/assignment.h"
 #include "flowlab/ot/energy_distance.h"
 #include "flowlab/ot/mmd.h"
+#include "flowlab/ot/sinkhorn.h"
 #include "flowlab/ot/sliced_wasserstein.h"
 
 namespace flowlab::ot {
@@ -72,6 +77,69 @@ class MmdMetric : public Metric {
   MmdOptions options_;
 };
 
+struct SinkhornMetricOptions {
+  SinkhornOptions sinkhorn;
+  SinkhornValue value = SinkhornValue::kl;
+  static SinkhornMetricOptions read(config::Node& node) {
+    SinkhornMetricOptions options;
+    SinkhornOptions& o = options.sinkhorn;
+    o.eps = node.get<double>("eps", 0.01, "regularisation eps, in cost units");
+    node.expect(std::isfinite(o.eps) && o.eps > 0, "eps", "a number > 0");
+    o.cost = parse_ground_cost(node.get_choice("cost", "sqeuclidean", {"sqeuclidean", "half_sqeuclidean", "euclidean"},
+                                               "ground cost"));
+    options.value = parse_sinkhorn_value(
+        node.get_choice("value", "kl", {"kl", "entropy", "transport"}, "which value is debiased (see README)"));
+    o.tolerance = node.get<double>("tolerance", o.tolerance, "marginal error to stop at");
+    node.expect(o.tolerance > 0, "tolerance", "a number > 0");
+    o.max_iterations = node.get<int64_t>("max_iterations", o.max_iterations, "cap on Sinkhorn updates");
+    node.expect(o.max_iterations > 0, "max_iterations", "an integer > 0");
+    return options;
+  }
+};
+
+class SinkhornMetric : public Metric {
+ public:
+  explicit SinkhornMetric(const SinkhornMetricOptions& options) : options_(options) {}
+  double compute(const torch::Tensor& x, const torch::Tensor& y, at::Generator&) const override {
+    const auto flat = [](const torch::Tensor& t) { return t.detach().flatten(1).to(torch::kFloat64); };
+    const SinkhornDivergence d = sinkhorn_divergence(flat(x), flat(y).to(x.device()), {}, {}, options_.sinkhorn,
+                                                     options_.value);
+    if (!d.converged()) {
+      // NaN, not a number that is not the divergence.
+      log_warn("sinkhorn metric: " + d.summary() + "; reported as NaN (raise eps or max_iterations)");
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    return d.value.item<double>();
+  }
+
+ private:
+  SinkhornMetricOptions options_;
+};
+
+struct ExactW2Options {
+  int64_t max_points = 2000;
+  static ExactW2Options read(config::Node& node) {
+    ExactW2Options options;
+    options.max_points = node.get<int64_t>("max_points", options.max_points,
+                                           "points per side (the first ones); the assignment costs O(n^3)");
+    node.expect(options.max_points > 0, "max_points", "an integer > 0");
+    return options;
+  }
+};
+
+class ExactW2Metric : public Metric {
+ public:
+  explicit ExactW2Metric(const ExactW2Options& options) : options_(options) {}
+  double compute(const torch::Tensor& x, const torch::Tensor& y, at::Generator&) const override {
+    const int64_t n = std::min({x.size(0), y.size(0), options_.max_points});
+    const auto first = [n](const torch::Tensor& t) { return t.detach().narrow(0, 0, n).flatten(1).to(torch::kFloat64); };
+    return std::sqrt(exact_transport(first(x), first(y).to(x.device())).cost.item<double>());
+  }
+
+ private:
+  ExactW2Options options_;
+};
+
 }  // namespace
 
 Registry<Metric>& metric_registry() {
@@ -89,6 +157,10 @@ void register_builtin_metrics() {
     registry.add_component<SlicedW2Metric, SlicedW2Options>(
         "sliced_w2", "sliced 2-Wasserstein distance over random unit directions");
     registry.add_component<MmdMetric, MmdOptions>("mmd", "squared MMD with an RBF kernel (unbiased by default)");
+    registry.add_component<SinkhornMetric, SinkhornMetricOptions>(
+        "sinkhorn", "debiased Sinkhorn divergence (NaN with a warning when Sinkhorn does not converge)");
+    registry.add_component<ExactW2Metric, ExactW2Options>(
+        "exact_w2", "W2 between equal numbers of samples and data points by the optimal assignment");
   });
 }
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace flowlab::ot::detail {
 namespace {
@@ -88,6 +89,9 @@ void Softmin::stabilise(const torch::Tensor& f, const torch::Tensor& g) {
   f0_ = f;
   g0_ = g;
   kernel_ = torch::sub(f.unsqueeze(2) + g.unsqueeze(1), costs_.matrix()).div_(eps_).exp_();
+  // Potentials far from this eps's (a cut-short annealing) can overflow it;
+  // the exact steps then run until the next stabilisation.
+  if (!std::isfinite(kernel_.max().item<double>())) kernel_ = torch::Tensor();
 }
 
 bool Softmin::drifted(const torch::Tensor& shift) const {

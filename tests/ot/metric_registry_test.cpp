@@ -1,4 +1,6 @@
 #include "flowlab/ot/metric.h"
+#include "flowlab/ot/assignment.h"
+#include "flowlab/ot/sinkhorn.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -22,10 +24,10 @@ std::unique_ptr<Metric> make_metric(const std::string& yaml) {
 TEST(MetricRegistry, ListsExactlyTheBuiltInMetrics) {
   testing::register_metrics_once();
   EXPECT_EQ(metric_registry().family(), "metrics");
-  EXPECT_EQ(metric_registry().names(), (std::vector<std::string>{"energy_distance", "mmd", "sliced_w2"}));
+  EXPECT_EQ(metric_registry().names(), (std::vector<std::string>{"energy_distance", "exact_w2", "mmd", "sinkhorn", "sliced_w2"}));
   for (const auto& name : metric_registry().names()) EXPECT_FALSE(metric_registry().doc(name).empty()) << name;
   register_builtin_metrics();  // a second call is harmless
-  EXPECT_EQ(metric_registry().names().size(), 3u);
+  EXPECT_EQ(metric_registry().names().size(), 5u);
 }
 
 TEST(MetricRegistry, DocumentsOptions) {
@@ -56,6 +58,16 @@ TEST(MetricRegistry, CreatedMetricsComputeTheFreeFunctions) {
   const double from_registry = make_metric("type: sliced_w2\nprojections: 64")->compute(x, y, first);
   EXPECT_DOUBLE_EQ(from_registry, sliced_wasserstein(x, y, random_unit_directions(2, 64, second)));
   EXPECT_GT(from_registry, 0.2);
+
+  const torch::Tensor x64 = x.to(torch::kFloat64), y64 = y.to(torch::kFloat64);
+  SinkhornOptions o;
+  o.eps = 0.1;
+  EXPECT_DOUBLE_EQ(make_metric("type: sinkhorn\neps: 0.1")->compute(x, y, gen),
+                   sinkhorn_divergence(x64, y64, {}, {}, o).value.item<double>());
+  EXPECT_DOUBLE_EQ(make_metric("type: exact_w2\nmax_points: 50")->compute(x, y, gen),
+                   std::sqrt(exact_transport(x64.narrow(0, 0, 50), y64.narrow(0, 0, 50)).cost.item<double>()));
+  // Not converged: NaN, never a wrong number.
+  EXPECT_TRUE(std::isnan(make_metric("type: sinkhorn\neps: 0.001\nmax_iterations: 3")->compute(x, y, gen)));
 }
 
 TEST(MetricRegistry, BadOptionsAreConfigErrors) {
@@ -63,6 +75,8 @@ TEST(MetricRegistry, BadOptionsAreConfigErrors) {
   EXPECT_THROW(make_metric("type: mmd\nbandwidth: -1"), ConfigError);
   EXPECT_THROW(make_metric("type: mmd\nbandwith: 1"), ConfigError);  // unknown key
   EXPECT_THROW(make_metric("type: energy"), ConfigError);
+  EXPECT_THROW(make_metric("type: sinkhorn\neps: 0"), ConfigError);
+  EXPECT_THROW(make_metric("type: sinkhorn\ncost: l1"), ConfigError);
 }
 
 }  // namespace

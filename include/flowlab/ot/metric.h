@@ -17,7 +17,7 @@ class Metric {
   virtual double compute(const torch::Tensor& x, const torch::Tensor& y, at::Generator& gen) const = 0;
 };
 
-/// The "metrics" family: energy_distance, sliced_w2, mmd. register_builtin_metrics()
+/// The "metrics" family: energy_distance, sliced_w2, mmd, sinkhorn, exact_w2. register_builtin_metrics()
 /// may be called more than once; only the first call registers.
 Registry<Metric>& metric_registry();
 void register_builtin_metrics();
