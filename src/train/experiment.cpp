@@ -180,7 +180,9 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   eval = EvalOptions::read(eval_node);
   for (const auto& name : eval.metrics) {
     if (name == "nll" || name == "kinetic_energy") continue;
-    config::Node metric_node = config::Node::parse("{}", "eval.metrics");
+    // Options of a metric sit in eval.<name>, e.g. eval.sinkhorn.eps.
+    config::Node metric_node =
+        eval_node.has(name) ? eval_node.section(name, "options of the metric") : config::Node::parse("{}", "eval.metrics");
     metrics.push_back(ot::metric_registry().create(name, metric_node));
     metric_names.push_back(name);
   }
