@@ -39,6 +39,7 @@ int eval_command(const EvalArgs& args) {
   if (!exp.metrics.empty()) {
     const train::GeneratedSamples samples = train::generate_samples(exp, model, exp.eval.n, seed);
     scores = train::score_samples(exp, samples.x, seed + 1);
+    scores["transport_cost"] = samples.transport_cost;
     json << ", \"sampler\": \""
          << (exp.sample.sde.enabled ? "sde " + exp.sample.sde.solver : "ode " + exp.sample.solver)
          << "\", \"nfe\": " << samples.nfe;

@@ -1,4 +1,5 @@
 #include "flowlab/objectives/flow_matching.h"
+#include "flowlab/objectives/monge_map.h"
 
 #include <torch/torch.h>
 
@@ -103,6 +104,9 @@ void register_builtin_objectives() {
       "flow_matching",
       "regression of each predicted field onto its target on the path (mean squared error), "
       "optional SNR weights and antithetic latents");
+  objective_registry().add_component<MongeMap, MongeMapOptions>(
+      "monge_map",
+      "task monge_map: T(x) = x + f(x, 0) fitted by a Sinkhorn divergence plus lambda times the Monge gap");
 }
 
 }  // namespace flowlab::objectives

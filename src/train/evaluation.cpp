@@ -90,9 +90,11 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
       out.nfe += r.nfe;
       out.rejected += r.rejected;
     }
+    out.transport_cost += (x - x0).flatten(1).to(torch::kFloat64).pow(2).sum().item<double>();
     chunks.push_back(x.to(torch::kCPU));
   }
   out.x = torch::cat(chunks, 0);
+  out.transport_cost /= static_cast<double>(std::max<int64_t>(n, 1));
   model.train(was_training);
   return out;
 }

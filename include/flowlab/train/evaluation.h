@@ -17,6 +17,9 @@ struct GeneratedSamples {
   torch::Tensor x;  ///< [n, ...] on the CPU
   int64_t nfe = 0;  ///< batched field evaluations, summed over chunks
   int64_t rejected = 0;
+  /// mean |x1 - x0|^2 over the samples: the transport cost of the sampler's map
+  /// (minimal, W2^2, for an optimal transport map), float64.
+  double transport_cost = 0.0;
 };
 
 /// Draws n samples from t = 0 to 1 in chunks of `sample.batch_size`: the probability-flow ODE with

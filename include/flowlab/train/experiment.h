@@ -97,7 +97,8 @@ class Experiment {
   std::shared_ptr<nn::Model> model;
   std::shared_ptr<nn::Model> ema_model;
   std::unique_ptr<objectives::Objective> objective;
-  std::unique_ptr<objectives::Coupling> coupling;  ///< pairs x0 with x1 in each batch
+  std::unique_ptr<objectives::Coupling> coupling;
+  std::string task = "flow_matching";  ///< flow_matching | monge_map  ///< pairs x0 with x1 in each batch
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<LrSchedule> schedule;
   std::vector<std::unique_ptr<ot::Metric>> metrics;  ///< the sample metrics of eval.metrics, in order
