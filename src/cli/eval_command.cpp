@@ -75,7 +75,7 @@ int eval_command(const EvalArgs& args) {
   std::printf("%-20s %s\n", "metric", "value");
   for (const auto& [name, value] : scores) {
     std::printf("%-20s %.6g\n", name.c_str(), value);
-    json << ", \"" << name << "\": " << value;
+    json << ", \"" << name << "\": " << json_number(value);
   }
   json << "}\n";
   if (!args.json.empty()) io::write_text_atomically(args.json, json.str());

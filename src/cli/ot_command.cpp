@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "flowlab/core/error.h"
+#include "flowlab/core/strings.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/npy.h"
 #include "flowlab/ot/assignment.h"
@@ -31,12 +32,7 @@ torch::Tensor load_points(const std::string& path, torch::Dtype dtype, torch::De
   return t;
 }
 
-std::string number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buffer[40];
-  std::snprintf(buffer, sizeof(buffer), "%.12g", v);
-  return buffer;
-}
+std::string number(double v) { return json_number(v); }
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 #include "flowlab/core/strings.h"
 
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 
 namespace flowlab {
 
@@ -54,6 +56,14 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
     out += parts[i];
   }
   return out;
+}
+
+std::string json_number(double value) {
+  if (!std::isfinite(value)) return std::isnan(value) ? "NaN" : (value > 0 ? "Infinity" : "-Infinity");
+  std::ostringstream out;
+  out.precision(9);
+  out << value;
+  return out.str();
 }
 
 }  // namespace flowlab

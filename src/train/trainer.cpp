@@ -14,6 +14,7 @@
 
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
+#include "flowlab/core/strings.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/train/checkpoint.h"
@@ -36,14 +37,6 @@ std::string format_duration(double seconds) {
   std::snprintf(text, sizeof(text), "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
                 static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
   return text;
-}
-
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
-  std::ostringstream out;
-  out.precision(9);
-  out << v;
-  return out.str();
 }
 
 // Keeps only lines of metrics.jsonl whose step is at most `step`, so a resumed
