@@ -26,7 +26,7 @@ run_one() {
       euler4) set_solver=(sample.solver=euler sample.steps=4) ;;
       dopri5) set_solver=(sample.solver=dopri5) ;;
     esac
-    "$flowlab" eval "$out/$coupling" --seed 1 --json "$out/$coupling/eval_$solver.json" \
+    "$flowlab" eval "$out/$coupling" --seed 1 --json "$out/$coupling/eval_$solver.json" --set eval.sinkhorn.eps=0.05 \
       --set run.threads="$threads" "${set_solver[@]}" >"$out/$coupling/eval_$solver.txt" 2>&1
   done
 }
