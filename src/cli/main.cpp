@@ -102,6 +102,7 @@ int dispatch(int argc, char** argv) {
   ot_cmd->add_option("--value", ot.value, "Sinkhorn value: kl (GeomLoss, OTT; default), entropy, transport (POT's <P,C>)")
       ->check(CLI::IsMember({"kl", "entropy", "transport"}));
   ot_cmd->add_option("--scaling", ot.scaling, "eps annealing factor in (0, 1]; 1 = no annealing (default 0.5)");
+  ot_cmd->add_option("--relaxation", ot.relaxation, "over-relaxation w in (0, 2); 0 = adaptive (default), 1 = plain");
   ot_cmd->add_option("--tolerance", ot.tolerance, "marginal error (L1) to stop at (default 1e-6)");
   ot_cmd->add_option("--max-iter", ot.max_iterations, "cap on Sinkhorn updates (default 10000)");
   ot_cmd->add_option("--projections", ot.projections, "sliced: random directions (default 256)");

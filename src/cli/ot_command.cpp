@@ -59,6 +59,7 @@ int ot_command(const OtArgs& args) {
     o.eps = args.eps;
     o.eps_scaling = args.scaling;
     o.tolerance = args.tolerance;
+    o.relaxation = args.relaxation;
     o.max_iterations = args.max_iterations;
     const ot::SinkhornValue kind = ot::parse_sinkhorn_value(args.value);
     const ot::SinkhornDivergence d = ot::sinkhorn_divergence(x, y, {}, {}, o, kind);

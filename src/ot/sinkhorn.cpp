@@ -81,6 +81,8 @@ void check_options(const SinkhornOptions& o) {
               o.eps_scaling);
   TORCH_CHECK(std::isfinite(o.eps_start) && o.eps_start >= 0, "sinkhorn: eps_start must be >= 0");
   TORCH_CHECK(o.tolerance >= 0, "sinkhorn: tolerance must be >= 0, got ", o.tolerance);
+  TORCH_CHECK(o.relaxation == 0 || (o.relaxation > 0 && o.relaxation < 2),
+              "sinkhorn: relaxation must be 0 (adaptive) or in (0, 2), got ", o.relaxation);
   TORCH_CHECK(o.max_iterations >= 1, "sinkhorn: max_iterations must be >= 1, got ", o.max_iterations);
 }
 
@@ -170,13 +172,14 @@ void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs
 }
 
 
-// Runs the eps stages. propose(measure) computes the next half-step and, when
-// measure, the marginal error of the current potentials (NaN: not finite);
-// commit() completes the update (false: not finite). Stops a stage when the
-// error is within its tolerance, everything at max_iterations.
-template <class Restart, class Propose, class Commit>
+// Runs the eps stages. propose(measure) computes the next update and, when
+// measure, the marginal error of the potentials it would settle on (NaN: not
+// finite); commit() completes the update (false: not finite); settle() keeps the
+// measured potentials when their error is within the stage's tolerance. Stops
+// everything at max_iterations.
+template <class Restart, class Propose, class Commit, class Settle>
 void iterate(const std::vector<double>& stages, const SinkhornOptions& o, Restart&& restart, Propose&& propose,
-             Commit&& commit, SinkhornReport& report) {
+             Commit&& commit, Settle&& settle, SinkhornReport& report) {
   bool measured_at_final = false;
   for (size_t s = 0; s < stages.size(); ++s) {
     const bool last = s + 1 == stages.size();
@@ -193,7 +196,10 @@ void iterate(const std::vector<double>& stages, const SinkhornOptions& o, Restar
       if (updated) {
         report.marginal_error = error;
         measured_at_final = last;
-        if (error <= tolerance) break;
+        if (error <= tolerance) {
+          settle();
+          break;
+        }
       }
       if (report.iterations >= o.max_iterations) break;
       if (!commit()) {
@@ -252,27 +258,67 @@ const torch::Tensor& SinkhornResult::value(SinkhornValue kind) const {
 
 namespace {
 
-// Alternating updates, g first (POT's order); the rows are exact after each
-// f-update, so the error is the column marginal's, read off the next g-update.
+// Alternating updates, g first (POT's order), over-relaxed in the final stage:
+//   g' = (1 - w) g + w cols(f),   f' = (1 - w) f + w rows(g')
+// (Thibault et al. 2017; w = 1 is plain Sinkhorn). Whatever w, the marginals of
+// the plan of (f, g') are read off the two half-steps, so the error is exact:
+// columns sum_j b_j |exp((g'_j - cols(f)_j) / eps) - 1|, rows likewise with rows(g').
+// With options.relaxation = 0, w starts at 1 and every kSpan updates moves up to
+// 2 / (1 + sqrt(1 - rho)), the SOR optimum for plain Sinkhorn's rate rho, which is
+// inferred from the observed rate; should the error grow, w falls back to 1 for
+// good. (About 4x fewer updates than plain Sinkhorn at small eps.)
 void solve_cross(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs, detail::Softmin& softmin,
                  const SinkhornOptions& options) {
   r.f = torch::zeros({p.log_a.size(0), p.log_a.size(1)}, p.log_a.options());
   r.g = torch::zeros({p.log_b.size(0), p.log_b.size(1)}, p.log_a.options());
-  torch::Tensor g_new;
+  const bool adaptive = options.relaxation == 0;
+  double w = adaptive ? 1.0 : options.relaxation;
+  bool final_stage = false, gave_up = false;
+  std::vector<double> errors;  // of this stage
+  torch::Tensor g_relaxed, f_new;
+  const auto relax = [&w](const torch::Tensor& old, const torch::Tensor& update) {
+    return w == 1.0 ? update : (1 - w) * old + w * update;
+  };
   const auto propose = [&](bool measure) {
-    g_new = softmin.cols(r.f);
-    if (!all_finite(g_new)) return std::numeric_limits<double>::quiet_NaN();
-    return measure ? marginal_error(p.log_b, r.g, g_new, softmin.eps()) : std::numeric_limits<double>::infinity();
+    const torch::Tensor g_update = softmin.cols(r.f);
+    g_relaxed = relax(r.g, g_update);
+    f_new = softmin.rows(g_relaxed);
+    if (!all_finite(g_update) || !all_finite(f_new)) return std::numeric_limits<double>::quiet_NaN();
+    if (!measure) return std::numeric_limits<double>::infinity();
+    const double error = std::max(marginal_error(p.log_b, g_relaxed, g_update, softmin.eps()),
+                                  marginal_error(p.log_a, r.f, f_new, softmin.eps()));
+    errors.push_back(error);
+    const size_t k = errors.size();
+    constexpr size_t kSpan = 8;
+    constexpr double kMaxRelaxation = 1.95;
+    if (adaptive && final_stage && !gave_up && k > kSpan && errors[k - 1 - kSpan] > 0 && error > 0) {
+      // The rate over the last kSpan updates, lambda, gives plain Sinkhorn's
+      // rate rho through SOR's relation (lambda + w - 1)^2 = lambda w^2 rho;
+      // w then moves (up only) to the optimum for that rho.
+      const double lambda = std::pow(error / errors[k - 1 - kSpan], 1.0 / kSpan);
+      if (lambda > 2.0) {
+        w = 1.0;  // growing: back to plain Sinkhorn for good
+        gave_up = true;
+      } else if (k % kSpan == 0 && k >= 2 * kSpan && lambda < 1) {
+        const double rho = std::min(1.0, (lambda + w - 1) * (lambda + w - 1) / (lambda * w * w));
+        w = std::max(w, std::min(kMaxRelaxation, 2.0 / (1.0 + std::sqrt(1.0 - rho))));
+      }
+    }
+    return error;
   };
   const auto commit = [&] {
-    const torch::Tensor f_new = softmin.rows(g_new);
-    if (!all_finite(f_new)) return false;
-    r.f = f_new;
-    r.g = g_new;
-    return true;
+    r.f = relax(r.f, f_new);
+    r.g = g_relaxed;
+    return all_finite(r.f);
   };
-  const auto restart = [&](double eps) { softmin.set_eps(eps, r.f, r.g); };
-  iterate(eps_schedule(costs, options), options, restart, propose, commit, r.report);
+  const auto settle = [&] { r.g = g_relaxed; };
+  const auto restart = [&](double eps) {
+    softmin.set_eps(eps, r.f, r.g);
+    final_stage = eps == options.eps;
+    errors.clear();
+    if (adaptive) w = 1.0;
+  };
+  iterate(eps_schedule(costs, options), options, restart, propose, commit, settle, r.report);
 }
 
 }  // namespace
@@ -342,7 +388,7 @@ SinkhornResult sinkhorn_self(const torch::Tensor& x, const torch::Tensor& a, con
     return true;
   };
   const auto restart = [&](double eps) { softmin.set_eps(eps, r.f, r.f); };
-  iterate(eps_schedule(costs, options), options, restart, propose, commit, r.report);
+  iterate(eps_schedule(costs, options), options, restart, propose, commit, [] {}, r.report);
   r.g = r.f;
   finish(r, p, costs, softmin, x, x, a, a, options, true, grad_mode);
   r.g = r.f;

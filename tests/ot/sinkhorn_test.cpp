@@ -92,6 +92,7 @@ TEST(Sinkhorn, MatchesPotLogIteratesAtAFixedIterationCount) {
   SinkhornOptions o;
   o.eps = 0.3;
   o.eps_scaling = 1.0;  // POT has no annealing
+  o.relaxation = 1.0;   // nor over-relaxation
   o.tolerance = 0.0;
   o.max_iterations = 9;
   o.return_plan = true;

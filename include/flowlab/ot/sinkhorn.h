@@ -36,6 +36,10 @@ struct SinkhornOptions {
   /// Stop when the marginal error sum_j |(P^T 1)_j - b_j| (the rows are exact
   /// after every update) falls below this, per problem of the batch.
   double tolerance = 1e-6;
+  /// Over-relaxation w of the final stage's updates f <- (1 - w) f + w T(g):
+  /// 0 = adaptive (from the observed rate; falls back to 1 if the error grows),
+  /// 1 = plain Sinkhorn (POT's iterates), else a fixed w in (0, 2).
+  double relaxation = 0.0;
   /// Cap on updates over all stages.
   int64_t max_iterations = 10000;
   /// Column block of the cost for problems too large to hold: 0 = automatic
@@ -71,7 +75,8 @@ struct SinkhornResult {
 /// Sinkhorn between x [n, d] or [B, n, d] and y [m, d] or [B, m, d] with weights
 /// a [n] / [B, n] and b [m] / [B, m] (undefined tensors = uniform; each must sum
 /// to 1). Runs in x's dtype and on x's device. The f-update and g-update
-/// alternate, g first, as POT's sinkhorn_log.
+/// alternate, g first, as POT's sinkhorn_log (with relaxation 1 and
+/// eps_scaling 1 the iterates are POT's).
 ///
 /// Gradients (when x, y, a or b require them) are not taken through the
 /// iterations: kl_value and entropy_value carry the envelope-theorem gradient
