@@ -90,7 +90,8 @@ SinkhornResult sinkhorn_on_costs(const torch::Tensor& cost, const torch::Tensor&
                                  const SinkhornOptions& options);
 
 /// OT_eps(a, a) between a cloud and itself, by the symmetric averaged update
-/// f <- (f + T(f)) / 2 (fast and stable). f = g; the plan is symmetric.
+/// f <- (f + T(f)) / 2 (fast and stable) at the final eps (no annealing: the
+/// plan is near the diagonal at any eps). f = g; the plan is symmetric.
 SinkhornResult sinkhorn_self(const torch::Tensor& x, const torch::Tensor& a, const SinkhornOptions& options);
 
 struct SinkhornDivergence {
