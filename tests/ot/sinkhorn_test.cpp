@@ -274,6 +274,28 @@ TEST(Sinkhorn, FloatThirtyTwoWithTinyEpsilonReportsNonConvergence) {
   EXPECT_TRUE(std::isfinite(item(r.kl_value)));
 }
 
+TEST(Sinkhorn, CudaMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  at::Generator gen = at::detail::createCPUGenerator(13);
+  const torch::Tensor x = torch::randn({300, 3}, gen, torch::kFloat64);
+  const torch::Tensor y = torch::randn({200, 3}, gen, torch::kFloat64) + 0.5;
+  SinkhornOptions o = tight(0.1);
+  o.tolerance = 1e-9;
+  const SinkhornDivergence cpu = sinkhorn_divergence(x, y, {}, {}, o);
+  torch::Tensor xc = x.cuda().requires_grad_(true);
+  const SinkhornDivergence gpu = sinkhorn_divergence(xc, y.cuda(), {}, {}, o);
+  EXPECT_TRUE(gpu.converged()) << gpu.summary();
+  EXPECT_NEAR(item(gpu.value.cpu()), item(cpu.value), 1e-7);
+  gpu.value.backward();
+  EXPECT_TRUE(xc.grad().is_cuda());
+  // Column blocks and float32 on the device as well.
+  o.block_columns = 64;
+  o.tolerance = 1e-4;
+  EXPECT_NEAR(item(sinkhorn_divergence(x.cuda().to(torch::kFloat32), y.cuda().to(torch::kFloat32), {}, {}, o)
+                       .value.cpu()),
+              item(cpu.value), 1e-3);
+}
+
 TEST(Sinkhorn, RejectsBadInput) {
   const torch::Tensor x = column({0, 1});
   SinkhornOptions o;
