@@ -32,7 +32,6 @@ torch::Tensor load_points(const std::string& path, torch::Dtype dtype, torch::De
   return t;
 }
 
-std::string number(double v) { return json_number(v); }
 
 }  // namespace
 
@@ -66,13 +65,13 @@ int ot_command(const OtArgs& args) {
     value = d.value.item<double>();
     converged = d.converged();
     problem = d.summary();
-    json << ", \"cost\": \"" << args.cost << "\", \"value_kind\": \"" << args.value << "\", \"eps\": " << number(o.eps)
-         << ", \"tolerance\": " << number(o.tolerance) << ", \"iterations\": " << d.cross.report.iterations
-         << ", \"marginal_error\": " << number(d.cross.report.marginal_error)
-         << ", \"ot_xy\": " << number(d.cross.value(kind).item<double>())
-         << ", \"ot_xx\": " << number(d.self_x.value(kind).item<double>())
-         << ", \"ot_yy\": " << number(d.self_y.value(kind).item<double>());
-    text << "Sinkhorn divergence (" << args.cost << ", " << args.value << ", eps " << o.eps << "): " << number(value)
+    json << ", \"cost\": \"" << args.cost << "\", \"value_kind\": \"" << args.value << "\", \"eps\": " << json_number(o.eps)
+         << ", \"tolerance\": " << json_number(o.tolerance) << ", \"iterations\": " << d.cross.report.iterations
+         << ", \"marginal_error\": " << json_number(d.cross.report.marginal_error)
+         << ", \"ot_xy\": " << json_number(d.cross.value(kind).item<double>())
+         << ", \"ot_xx\": " << json_number(d.self_x.value(kind).item<double>())
+         << ", \"ot_yy\": " << json_number(d.self_y.value(kind).item<double>());
+    text << "Sinkhorn divergence (" << args.cost << ", " << args.value << ", eps " << o.eps << "): " << json_number(value)
          << "\n  " << problem << "\n";
   } else if (args.metric == "exact") {
     if (x.size(0) != y.size(0)) {
@@ -81,29 +80,29 @@ int ot_command(const OtArgs& args) {
     }
     value = ot::exact_transport(x, y, ot::parse_ground_cost(args.cost)).cost.item<double>();
     json << ", \"cost\": \"" << args.cost << "\"";
-    text << "exact transport cost (" << args.cost << ", optimal assignment): " << number(value) << "\n";
+    text << "exact transport cost (" << args.cost << ", optimal assignment): " << json_number(value) << "\n";
   } else if (args.metric == "sliced") {
     at::Generator gen = at::detail::createCPUGenerator(args.seed);
     value = ot::sliced_wasserstein(x.cpu(), y.cpu(), args.projections, gen, args.p);
-    json << ", \"projections\": " << args.projections << ", \"p\": " << number(args.p);
-    text << "sliced W" << args.p << " (" << args.projections << " projections): " << number(value) << "\n";
+    json << ", \"projections\": " << args.projections << ", \"p\": " << json_number(args.p);
+    text << "sliced W" << args.p << " (" << args.projections << " projections): " << json_number(value) << "\n";
   } else if (args.metric == "mmd") {
     value = ot::mmd(x, y, args.bandwidth);
-    json << ", \"bandwidth\": " << number(args.bandwidth > 0 ? args.bandwidth : ot::median_bandwidth(x, y));
-    text << "MMD^2 (RBF, unbiased): " << number(value) << "\n";
+    json << ", \"bandwidth\": " << json_number(args.bandwidth > 0 ? args.bandwidth : ot::median_bandwidth(x, y));
+    text << "MMD^2 (RBF, unbiased): " << json_number(value) << "\n";
   } else if (args.metric == "energy") {
     value = ot::energy_distance(x, y);
-    text << "energy distance: " << number(value) << "\n";
+    text << "energy distance: " << json_number(value) << "\n";
   } else {
     throw Error("unknown --metric '" + args.metric + "' (known: sinkhorn, exact, sliced, mmd, energy)");
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  json << ", \"value\": " << number(value) << ", \"converged\": " << (converged ? "true" : "false")
-       << ", \"seconds\": " << number(seconds) << "}\n";
+  json << ", \"value\": " << json_number(value) << ", \"converged\": " << (converged ? "true" : "false")
+       << ", \"seconds\": " << json_number(seconds) << "}\n";
   if (args.json) {
     std::cout << json.str();
   } else {
-    std::cout << text.str() << "  (" << number(seconds) << " s)\n";
+    std::cout << text.str() << "  (" << json_number(seconds) << " s)\n";
   }
   if (!converged) {
     std::cerr << "flowlab: error: Sinkhorn did not converge (" << problem

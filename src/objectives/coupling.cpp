@@ -9,6 +9,7 @@
 #include "flowlab/core/log.h"
 #include "flowlab/ot/assignment.h"
 #include "flowlab/ot/sinkhorn.h"
+#include "flowlab/ot/sinkhorn_config.h"
 
 namespace flowlab::objectives {
 namespace {
@@ -81,18 +82,15 @@ class ExactOtCoupling : public Coupling {
 
 struct SinkhornOtOptions {
   ClassAwareOptions classes;
-  double eps = 0.05;
-  double tolerance = 1e-4;
-  int64_t max_iterations = 2000;
+  ot::SinkhornOptions sinkhorn;
   static SinkhornOtOptions read(config::Node& node) {
     SinkhornOtOptions options;
-    options.eps = node.get<double>("eps", options.eps, "entropic regularisation, in units of |x0 - x1|^2 "
-                                                       "(torchcfm's reg; 2 sigma^2 of the Schroedinger bridge)");
-    node.expect(std::isfinite(options.eps) && options.eps > 0, "eps", "a number > 0");
-    options.tolerance = node.get<double>("tolerance", options.tolerance, "marginal error to stop Sinkhorn at");
-    node.expect(options.tolerance > 0, "tolerance", "a number > 0");
-    options.max_iterations = node.get<int64_t>("max_iterations", options.max_iterations, "cap on Sinkhorn updates");
-    node.expect(options.max_iterations > 0, "max_iterations", "an integer > 0");
+    options.sinkhorn.eps = 0.05;
+    options.sinkhorn.tolerance = 1e-4;
+    options.sinkhorn.max_iterations = 2000;
+    ot::read_sinkhorn_options(node, options.sinkhorn,
+                              "entropic regularisation, in units of |x0 - x1|^2 "
+                              "(torchcfm's reg; 2 sigma^2 of the Schroedinger bridge)");
     options.classes.read(node);
     return options;
   }
@@ -104,12 +102,7 @@ class SinkhornOtCoupling : public Coupling {
   bool needs_labels() const override { return options_.classes.class_aware; }
   data::Batch pair(const data::Batch& x0, const data::Batch& x1, at::Generator& gen) const override {
     const torch::Tensor cost = pair_costs(x0, x1, options_.classes);
-    ot::SinkhornOptions o;
-    o.eps = options_.eps;
-    o.tolerance = options_.tolerance;
-    o.max_iterations = options_.max_iterations;
-    o.return_plan = true;
-    const ot::SinkhornResult r = ot::sinkhorn_on_costs(cost, {}, {}, o);
+    const ot::SinkhornResult r = ot::sinkhorn_on_costs(cost, {}, {}, options_.sinkhorn);
     if (!r.report.converged && !warned_) {
       warned_ = true;
       log_warn("sinkhorn_ot coupling: " + r.report.summary() + "; pairs are drawn from the plan as it is " +

@@ -7,23 +7,21 @@
 #include "flowlab/config/node.h"
 #include "flowlab/core/log.h"
 #include "flowlab/ot/monge_gap.h"
+#include "flowlab/ot/sinkhorn_config.h"
 
 namespace flowlab::objectives {
 
 MongeMapOptions MongeMapOptions::read(config::Node& node) {
   MongeMapOptions o;
-  o.fit.eps = node.get<double>("eps", 0.01, "eps of the fitting divergence S(T#source, data), in |x - y|^2 units");
-  node.expect(std::isfinite(o.fit.eps) && o.fit.eps > 0, "eps", "a number > 0");
+  o.fit.eps = 0.01;
+  o.fit.tolerance = 1e-4;
+  o.fit.max_iterations = 2000;
+  ot::read_sinkhorn_options(node, o.fit, "eps of the fitting divergence S(T#source, data), in |x - y|^2 units");
   o.lambda = node.get<double>("lambda", o.lambda, "weight of the Monge gap (0: fit by the divergence alone)");
   node.expect(std::isfinite(o.lambda) && o.lambda >= 0, "lambda", "a number >= 0");
+  o.gap = o.fit;
   o.gap.eps = node.get<double>("gap_eps", o.fit.eps, "eps of the Monge gap's entropic problem");
   node.expect(std::isfinite(o.gap.eps) && o.gap.eps > 0, "gap_eps", "a number > 0");
-  o.fit.tolerance = node.get<double>("tolerance", 1e-4, "Sinkhorn's marginal error to stop at");
-  node.expect(o.fit.tolerance > 0, "tolerance", "a number > 0");
-  o.fit.max_iterations = node.get<int64_t>("max_iterations", 2000, "cap on Sinkhorn updates per problem");
-  node.expect(o.fit.max_iterations > 0, "max_iterations", "an integer > 0");
-  o.gap.tolerance = o.fit.tolerance;
-  o.gap.max_iterations = o.fit.max_iterations;
   return o;
 }
 

@@ -13,6 +13,7 @@
 #include "flowlab/ot/energy_distance.h"
 #include "flowlab/ot/mmd.h"
 #include "flowlab/ot/sinkhorn.h"
+#include "flowlab/ot/sinkhorn_config.h"
 #include "flowlab/ot/sliced_wasserstein.h"
 
 namespace flowlab::ot {
@@ -83,16 +84,12 @@ struct SinkhornMetricOptions {
   static SinkhornMetricOptions read(config::Node& node) {
     SinkhornMetricOptions options;
     SinkhornOptions& o = options.sinkhorn;
-    o.eps = node.get<double>("eps", 0.01, "regularisation eps, in cost units");
-    node.expect(std::isfinite(o.eps) && o.eps > 0, "eps", "a number > 0");
+    o.eps = 0.01;
+    read_sinkhorn_options(node, o, "regularisation eps, in cost units");
     o.cost = parse_ground_cost(node.get_choice("cost", "sqeuclidean", {"sqeuclidean", "half_sqeuclidean", "euclidean"},
                                                "ground cost"));
     options.value = parse_sinkhorn_value(
         node.get_choice("value", "kl", {"kl", "entropy", "transport"}, "which value is debiased (see README)"));
-    o.tolerance = node.get<double>("tolerance", o.tolerance, "marginal error to stop at");
-    node.expect(o.tolerance > 0, "tolerance", "a number > 0");
-    o.max_iterations = node.get<int64_t>("max_iterations", o.max_iterations, "cap on Sinkhorn updates");
-    node.expect(o.max_iterations > 0, "max_iterations", "an integer > 0");
     return options;
   }
 };

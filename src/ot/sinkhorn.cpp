@@ -20,6 +20,7 @@ constexpr double kStageTolerance = 1e-2;
 struct Problem {
   torch::Tensor x, y;          // [B, n, d], [B, m, d], detached
   torch::Tensor log_a, log_b;  // [B, n], [B, m]
+  torch::Tensor a, b;          // their exponentials, for the per-update error
   bool batched = true;
 };
 
@@ -56,6 +57,8 @@ Problem make_problem(const torch::Tensor& x, const torch::Tensor& y, const torch
   const int64_t batch = p.x.size(0);
   p.log_a = log_weights(a, batch, p.x.size(1), p.x.options(), "a");
   p.log_b = log_weights(b, batch, p.y.size(1), p.x.options(), "b");
+  p.a = p.log_a.exp();
+  p.b = p.log_b.exp();
   return p;
 }
 
@@ -88,8 +91,8 @@ void check_options(const SinkhornOptions& o) {
 
 // sum_j w_j |exp((g_j - g_new_j) / eps) - 1|: the marginal error of the plan of
 // (f, g) on the side of g, given g_new = the update of g from f. Largest over the batch.
-double marginal_error(const torch::Tensor& log_w, const torch::Tensor& g, const torch::Tensor& g_new, double eps) {
-  return (log_w.exp() * torch::expm1((g - g_new) / eps).abs()).sum(1).max().item<double>();
+double marginal_error(const torch::Tensor& w, const torch::Tensor& g, const torch::Tensor& g_new, double eps) {
+  return (w * torch::expm1((g - g_new) / eps).abs()).sum(1).max().item<double>();
 }
 
 bool all_finite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
@@ -285,8 +288,8 @@ void solve_cross(SinkhornResult& r, const Problem& p, const detail::CostBlocks& 
     f_new = softmin.rows(g_relaxed);
     if (!all_finite(g_update) || !all_finite(f_new)) return std::numeric_limits<double>::quiet_NaN();
     if (!measure) return std::numeric_limits<double>::infinity();
-    const double error = std::max(marginal_error(p.log_b, g_relaxed, g_update, softmin.eps()),
-                                  marginal_error(p.log_a, r.f, f_new, softmin.eps()));
+    const double error = std::max(marginal_error(p.b, g_relaxed, g_update, softmin.eps()),
+                                  marginal_error(p.a, r.f, f_new, softmin.eps()));
     errors.push_back(error);
     const size_t k = errors.size();
     constexpr size_t kSpan = 8;
@@ -353,6 +356,8 @@ SinkhornResult sinkhorn_on_costs(const torch::Tensor& cost, const torch::Tensor&
   p.batched = cost.dim() == 3;
   p.log_a = log_weights(a, c.size(0), c.size(1), c.options(), "a");
   p.log_b = log_weights(b, c.size(0), c.size(2), c.options(), "b");
+  p.a = p.log_a.exp();
+  p.b = p.log_b.exp();
   const detail::CostBlocks costs(c);
   detail::Softmin softmin(costs, p.log_a, p.log_b);
   SinkhornOptions o = options;
@@ -380,7 +385,7 @@ SinkhornResult sinkhorn_self(const torch::Tensor& x, const torch::Tensor& a, con
   const auto propose = [&](bool measure) {
     f_new = softmin.rows(r.f);
     if (!all_finite(f_new)) return std::numeric_limits<double>::quiet_NaN();
-    return measure ? marginal_error(p.log_a, r.f, f_new, softmin.eps()) : std::numeric_limits<double>::infinity();
+    return measure ? marginal_error(p.a, r.f, f_new, softmin.eps()) : std::numeric_limits<double>::infinity();
   };
   const auto commit = [&] {
     r.f = started ? 0.5 * (r.f + f_new) : f_new;
