@@ -6,21 +6,12 @@
 
 #include "flowlab/core/error.h"
 #include "support/helpers.h"
+#include "support/config_error.h"
 
 namespace flowlab::config {
 namespace {
 
-// Runs `f` and returns the ConfigError message it throws; fails the test if none.
-template <class F>
-std::string config_error_of(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError";
-  return "";
-}
+using testing::config_error_of;
 
 constexpr const char* kYaml =
     "train:\n"

@@ -8,6 +8,7 @@
 
 #include "flowlab/data/manifold.h"
 #include "paths/make_path.h"
+#include "support/config_error.h"
 
 namespace flowlab::diagnostics {
 namespace {
@@ -84,13 +85,12 @@ TEST(ManifoldData, SamplesLieOnTheirManifold) {
 TEST(ManifoldData, ConfigErrorsNameTheirKey) {
   data::register_builtin_datasets();
   const auto fails_at = [](const std::string& yaml, const std::string& key) {
-    try {
-      config::Node node = config::Node::parse(yaml, "data.yaml");
-      data::dataset_registry().create(node);
-      ADD_FAILURE() << "no error for " << yaml;
-    } catch (const ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
-    }
+    testing::expect_config_error(
+        [&] {
+          config::Node node = config::Node::parse(yaml, "data.yaml");
+          data::dataset_registry().create(node);
+        },
+        {key});
   };
   fails_at("type: manifold\nshape: sphere\nintrinsic_dim: 3\nambient_dim: 3\n", "ambient_dim");
   fails_at("type: manifold\nshape: swiss_roll\nintrinsic_dim: 3\nambient_dim: 5\n", "intrinsic_dim");

@@ -14,6 +14,7 @@
 #include "flowlab/paths/one_sided.h"
 #include "kinetic/kinetic_support.h"
 #include "paths/make_path.h"
+#include "support/config_error.h"
 
 namespace flowlab::paths {
 namespace {
@@ -169,12 +170,7 @@ TEST(KineticOptimalPath, FitsFromDataAndTravelsInItsState) {
 
 TEST(KineticOptimalPath, ConfigErrorsNameTheirKey) {
   const auto fails_at = [](const std::string& yaml, const std::string& key) {
-    try {
-      make_path(yaml);
-      ADD_FAILURE() << "no error for " << yaml;
-    } catch (const ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
-    }
+    testing::expect_config_error([&] { make_path(yaml); }, {key});
   };
   fails_at("type: kinetic_optimal\nmethod: fastest\n", "method");
   fails_at("type: kinetic_optimal\nknots: 1\n", "knots");

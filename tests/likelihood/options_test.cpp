@@ -14,19 +14,14 @@
 #include "flowlab/data/dataset.h"
 #include "flowlab/solvers/likelihood.h"
 #include "likelihood/closed_form_flows.h"
+#include "support/config_error.h"
 
 namespace flowlab::solvers {
 namespace {
 
 std::string config_error(const std::string& text) {
   config::Node node = config::Node::parse(text, "likelihood.yaml");
-  try {
-    LikelihoodOptions::read(node);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError for: " << text;
-  return "";
+  return testing::config_error_of([&] { LikelihoodOptions::read(node); });
 }
 
 TEST(LikelihoodOptions, Defaults) {

@@ -13,6 +13,7 @@
 #include "paths/gaussian_conversions.h"
 #include "paths/make_path.h"
 #include "support/helpers.h"
+#include "support/config_error.h"
 
 namespace flowlab::paths {
 namespace {
@@ -49,16 +50,7 @@ void expect_same(const Coefficients& a, const Coefficients& b) {
   EXPECT_TRUE(torch::equal(a.d_gamma, b.d_gamma));
 }
 
-// What `fn` throws; "" when it does not throw a ConfigError.
-template <class F>
-std::string config_error(F fn) {
-  try {
-    fn();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::config_error_of;
 
 TEST(Tabulated, LinearTableIsCondOtEverywhere) {
   const auto knots = f64({0, 0.05, 0.3, 0.31, 0.7, 1});
@@ -203,17 +195,17 @@ TEST(Tabulated, ConfigErrorsNameTheirKey) {
       {"t: [0, 1]\nalpha: [1, 0]\nbeta: [0, 1]\ngama: [0, 0]\n", "gama"},
   };
   for (const Case& c : cases) {
-    const std::string message = config_error([&] { make_path("type: tabulated\n" + c.yaml); });
+    const std::string message = config_error_of([&] { make_path("type: tabulated\n" + c.yaml); });
     EXPECT_NE(message.find(c.key), std::string::npos) << c.yaml << "\n=> " << message;
   }
   // A file with the wrong shape or a bad table names the file key and the column.
   ::flowlab::testing::TempDir dir;
   io::write_npy(dir.file("wide.npy"), torch::zeros({3, 5}, torch::kFloat64));
   io::write_npy(dir.file("bad.npy"), torch::stack({f64({0, 0.5, 1}), f64({1, 0.5, 0}), f64({0, 0.5, 0.8})}, 1));
-  EXPECT_NE(config_error([&] { make_path("type: tabulated\nfile: " + dir.file("wide.npy") + "\n"); })
+  EXPECT_NE(config_error_of([&] { make_path("type: tabulated\nfile: " + dir.file("wide.npy") + "\n"); })
                 .find("file: '" + dir.file("wide.npy") + "' must hold a numeric array [K+1, 3 or 4]"),
             std::string::npos);
-  EXPECT_NE(config_error([&] { make_path("type: tabulated\nfile: " + dir.file("bad.npy") + "\n"); })
+  EXPECT_NE(config_error_of([&] { make_path("type: tabulated\nfile: " + dir.file("bad.npy") + "\n"); })
                 .find("column beta: beta(1)"),
             std::string::npos);
 }

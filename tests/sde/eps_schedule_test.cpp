@@ -10,6 +10,7 @@
 
 #include "flowlab/config/node.h"
 #include "flowlab/core/error.h"
+#include "support/config_error.h"
 
 namespace flowlab::solvers {
 namespace {
@@ -110,13 +111,7 @@ TEST(EpsScheduleOptionsRead, DefaultsToNoNoise) {
 
 TEST(EpsScheduleOptionsRead, NegativeEpsNamesTheKey) {
   config::Node node = config::Node::parse("eps_schedule: constant\neps: -0.5\n");
-  try {
-    EpsScheduleOptions::read(node);
-    FAIL() << "expected a config error";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("eps"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(">= 0"), std::string::npos) << e.what();
-  }
+  testing::expect_config_error([&] { EpsScheduleOptions::read(node); }, {"eps", ">= 0"});
 }
 
 TEST(EpsScheduleOptionsRead, UnknownTypeIsAConfigError) {
