@@ -56,6 +56,7 @@ struct DiagnoseArgs {
   double id_time = 0.99;     ///< time of the score-spectrum intrinsic dimension (near the data, t = 1)
   int64_t id_points = 100;   ///< data points whose dimension is estimated; 0 skips it
   int64_t id_samples = 0;    ///< scores per point; 0: 4 D
+  int64_t id_directions = 0; ///< directions of the flow-Jacobian dimension; 0: min(D, 64)
   int64_t gauge_steps = 0;   ///< steps fitting the conservative part grad phi; 0 skips the gauge decomposition
   std::optional<int64_t> seed;
   std::optional<std::string> checkpoint;

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
+#include "flowlab/core/strings.h"
 #include "flowlab/diagnostics/asymmetry.h"
 #include "flowlab/diagnostics/circulation.h"
 #include "flowlab/diagnostics/flow_jacobian.h"
@@ -118,40 +119,44 @@ void write_plot(const std::string& file, const std::vector<FieldReport>& reports
   io::write_png(file, io::line_plot(series, options));
 }
 
-// Two charts side by side in one PNG would need a layout; instead the spectra (log10 of the mean
-// singular values against their index) and the counts of per-point estimates share one chart with
-// the index k on the x axis: a spectrum's gap and the counts' peak then line up.
+// Two panels: the spectra (log10 of the mean singular values against their index k: the estimate is
+// the index before the largest drop) and a histogram of the per-point estimates, one bar per estimator.
 void write_dimension_plot(const std::string& file, const torch::Tensor& score_estimates,
                           const torch::Tensor& score_spectrum, const torch::Tensor& flow_estimates,
                           const torch::Tensor& flow_spectrum, int64_t dim) {
-  std::vector<io::Series> series;
+  std::vector<io::Series> spectra, histograms;
   const auto add = [&](const std::string& name, const torch::Tensor& estimates, const torch::Tensor& spectrum,
-                       std::size_t colour) {
+                       std::size_t colour, double offset) {
     if (!estimates.defined()) return;
     io::Series values, counts;
-    values.label = name + ": log10 mean singular value s_k (k = 1..)";
-    values.colour = io::series_colour(colour);
+    values.label = name;
+    values.colour = counts.colour = io::series_colour(colour);
     values.markers = true;
     for (int64_t k = 0; k < spectrum.size(0); ++k) {
       values.x.push_back(static_cast<double>(k + 1));
       values.y.push_back(std::log10(std::max(spectrum[k].item<double>(), 1e-300)));
     }
-    counts.label = name + ": fraction of points with dimension k";
-    counts.colour = io::series_colour(colour + 1);
-    counts.markers = true;
+    counts.label = name;
     counts.line = false;
+    counts.bar_width = 0.38;
     const auto histogram = torch::bincount(estimates, {}, dim + 1).to(torch::kFloat64) / estimates.size(0);
-    for (int64_t k = 0; k <= dim; ++k) counts.x.push_back(static_cast<double>(k)), counts.y.push_back(histogram[k].item<double>());
-    series.push_back(values);
-    series.push_back(counts);
+    const int64_t highest = estimates.max().item<int64_t>();
+    for (int64_t k = 0; k <= std::min(std::max<int64_t>(highest + 1, 1), dim); ++k) {
+      counts.x.push_back(static_cast<double>(k) + offset), counts.y.push_back(histogram[k].item<double>());
+    }
+    spectra.push_back(values);
+    histograms.push_back(counts);
   };
-  add("score spectrum", score_estimates, score_spectrum, 0);
-  add("flow Jacobian", flow_estimates, flow_spectrum, 2);
-  io::LinePlotOptions options;
-  options.title = "intrinsic dimension";
-  options.x_label = "k";
-  options.y_label = "log10 s_k; fraction of points";
-  io::write_png(file, io::line_plot(series, options));
+  add("score spectrum", score_estimates, score_spectrum, 0, -0.2);
+  add("flow Jacobian", flow_estimates, flow_spectrum, 1, 0.2);
+  io::LinePlotOptions left, right;
+  left.title = "mean singular values";
+  left.x_label = "index k";
+  left.y_label = "log10 s_k";
+  right.title = "per-point dimension";
+  right.x_label = "estimated dimension";
+  right.y_label = "fraction of points";
+  io::write_png(file, io::side_by_side({io::line_plot(spectra, left), io::line_plot(histograms, right)}));
 }
 
 }  // namespace
@@ -174,6 +179,11 @@ int diagnose_command(const DiagnoseArgs& args) {
   if (args.points < 2 || args.probes < 1 || args.loop_points < 3 || args.id_points < 0 || args.id_samples < 0) {
     throw ConfigError("--points >= 2, --probes >= 1, --loop-points >= 3, --id-points >= 0 and --id-samples >= 0 are needed");
   }
+  if (args.id_directions != 0 && (args.id_directions < 2 || args.id_directions > dim)) {
+    throw ConfigError("--id-directions must lie in [2, D = " + std::to_string(dim) + "], got " +
+                      std::to_string(args.id_directions));
+  }
+  const int64_t id_directions = args.id_directions ? args.id_directions : std::min(dim, kExactMaxDim);
   if (!(args.id_time > 0.0 && args.id_time < 1.0)) {
     throw ConfigError("--id-time must lie in (0, 1), got " + std::to_string(args.id_time));
   }
@@ -186,21 +196,28 @@ int diagnose_command(const DiagnoseArgs& args) {
   }
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 11));
   auto gen = data::make_generator(seed);
-  // The conservative part grad phi of the velocity, fitted over all t (an energy network).
+  // The conservative part grad phi of the velocity, fitted over all t (an energy network),
+  // and grad psi, fitted the same way to grad phi: the fit's floor (see GaugeFields).
   std::shared_ptr<nn::EnergyMlp> potential;
-  solvers::Field gradient;
+  solvers::Field gradient, reference_gradient;
+  // Exact divergences up to kExactMaxDim, Hutchinson's with --probes (rounded up to even) beyond.
+  const int64_t gauge_probes = dim <= kExactMaxDim ? 0 : std::max<int64_t>(2, args.probes + args.probes % 2);
   if (args.gauge_steps > 0) {
-    if (dim > kExactMaxDim) throw ConfigError("--gauge-steps: the gauge report needs exact divergences (d <= 64)");
     diagnostics::GaugeFitOptions options;
     options.steps = args.gauge_steps;
-    const auto started = std::chrono::steady_clock::now();
-    potential = diagnostics::fit_conservative_part(
-        fields[0].second, [&](const torch::Tensor& t, at::Generator& g) { return path_points(exp, t, g); }, shape,
-        options, gen, exp.device);
-    gradient = [potential](const torch::Tensor& x, const torch::Tensor& t) { return potential->forward(x, t); };
-    log_info("diagnose: fitted the conservative part of the velocity (" + std::to_string(args.gauge_steps) +
-             " steps, " +
-             std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()) + " s)");
+    const diagnostics::PathSampler sampler = [&](const torch::Tensor& t, at::Generator& g) {
+      return path_points(exp, t, g);
+    };
+    const auto fit = [&](const solvers::Field& field, const std::string& what) {
+      const auto started = std::chrono::steady_clock::now();
+      auto network = diagnostics::fit_conservative_part(field, sampler, shape, options, gen, exp.device);
+      log_info("diagnose: fitted " + what + " (" + std::to_string(args.gauge_steps) + " steps, " +
+               std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()) +
+               " s)");
+      return solvers::Field([network](const torch::Tensor& x, const torch::Tensor& t) { return network->forward(x, t); });
+    };
+    gradient = fit(fields[0].second, "the conservative part grad phi of the velocity");
+    reference_gradient = fit(gradient, "grad psi to grad phi, the fit's floor");
   }
   std::vector<FieldReport> reports;
   for (double t : args.times) {
@@ -231,8 +248,9 @@ int diagnose_command(const DiagnoseArgs& args) {
                                std::max(loop.magnitude.mean().item<double>(), 1e-300);
         }
       }
-      if (potential && name == "velocity" && fields.size() > 1) {
-        r.gauge = diagnostics::gauge_report(fields[0].second, gradient, fields[1].second, as_samples(x, shape), t);
+      if (gradient && name == "velocity" && fields.size() > 1) {
+        r.gauge = diagnostics::gauge_report({fields[0].second, gradient, fields[1].second, reference_gradient},
+                                            as_samples(x, shape), t, gauge_probes, gen);
         r.has_gauge = true;
       }
       reports.push_back(r);
@@ -240,7 +258,7 @@ int diagnose_command(const DiagnoseArgs& args) {
   }
   // What the remainder costs: samples of the learned velocity and of grad phi alone, against the data.
   std::map<std::string, double> learned_scores, conservative_scores;
-  if (potential) {
+  if (gradient) {
     const uint64_t sample_seed = seed + 1;
     const train::GeneratedSamples learned = train::generate_samples(exp, model, exp.eval.n, sample_seed);
     learned_scores = train::score_samples(exp, learned.x, sample_seed + 1);
@@ -280,14 +298,15 @@ int diagnose_command(const DiagnoseArgs& args) {
 
   // Flow-Jacobian intrinsic dimension: Y = d x_t / d x_0 along the sampling ODE up to --id-time.
   torch::Tensor flow_estimates, flow_spectrum;
-  if (args.id_points > 0 && dim <= kExactMaxDim) {
+  if (args.id_points > 0) {
     auto source_gen = data::make_generator(seed + 3);
     const torch::Tensor x0 = exp.source->sample(args.id_points, source_gen).x.to(exp.device).flatten(1);
     const solvers::Field& velocity = fields[0].second;
     const solvers::Field flat = [&](const torch::Tensor& y, const torch::Tensor& t) {
       return velocity(as_samples(y, shape), t).flatten(1);
     };
-    const diagnostics::FlowJacobian f = diagnostics::flow_jacobian(flat, x0, args.id_time, kFlowSteps);
+    const diagnostics::FlowJacobian f =
+        diagnostics::flow_jacobian(flat, x0, args.id_time, kFlowSteps, id_directions, &source_gen);
     flow_estimates = f.dimension;
     flow_spectrum = f.singular_values.mean(0);
   }
@@ -309,9 +328,10 @@ int diagnose_command(const DiagnoseArgs& args) {
               "circ = mean |loop integral| / mean integral of |field| around circles of radius R in random planes.\n");
   for (const auto& r : reports) {
     if (r.has_gauge) {
-      std::printf("gauge t = %.3f: remainder share E|r|^2/E|b|^2 = %.4e, gauge residual rms(div r + r.s) = %.4e "
-                  "(%.3f of the velocity's own)\n",
-                  r.t, r.gauge.remainder_share, r.gauge.gauge_residual_rms, r.gauge.gauge_residual);
+      std::printf("gauge t = %.3f: remainder share E|r|^2/E|b|^2 = %.4e (fit floor %.4e), gauge residual "
+                  "rms(div r + r.s) = %.4e (%.3f of the velocity's own%s)\n",
+                  r.t, r.gauge.remainder_share, r.gauge.fit_floor, r.gauge.gauge_residual_rms, r.gauge.gauge_residual,
+                  r.gauge.probes ? ", Hutchinson divergences" : "");
     }
   }
   for (const auto& [metric, value] : learned_scores) {
@@ -325,8 +345,10 @@ int diagnose_command(const DiagnoseArgs& args) {
     std::printf("\nno score from this model on this path: no score-spectrum dimension\n");
   }
   if (flow_estimates.defined()) {
-    std::printf("intrinsic dimension, flow Jacobian d x_t/d x_0 at t = %g (%lld points): %s\n", args.id_time,
-                static_cast<long long>(args.id_points), describe_estimates(flow_estimates, dim).c_str());
+    std::printf("intrinsic dimension, flow Jacobian d x_t/d x_0 at t = %g (%lld points, %s): %s\n", args.id_time,
+                static_cast<long long>(args.id_points),
+                id_directions == dim ? "whole Jacobian" : (std::to_string(id_directions) + " random directions").c_str(),
+                describe_estimates(flow_estimates, dim).c_str());
   }
   std::fflush(stdout);
 
@@ -345,7 +367,9 @@ int diagnose_command(const DiagnoseArgs& args) {
              << ", \"asymmetry_pooled\": " << r.exact.pooled << ", \"small_loop_error\": " << r.small_loop_error;
       }
       if (r.has_gauge) {
-        json << ", \"remainder_share\": " << r.gauge.remainder_share << ", \"gauge_residual\": " << r.gauge.gauge_residual
+        json << ", \"remainder_share\": " << r.gauge.remainder_share
+             << ", \"remainder_fit_floor\": " << json_number(r.gauge.fit_floor)
+             << ", \"gauge_divergence_probes\": " << r.gauge.probes << ", \"gauge_residual\": " << r.gauge.gauge_residual
              << ", \"gauge_residual_rms\": " << r.gauge.gauge_residual_rms;
       }
       json << ", \"asymmetry_randomized\": " << r.randomized.mean << ", \"asymmetry_randomized_se\": " << r.randomized.se

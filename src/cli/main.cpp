@@ -75,15 +75,20 @@ int dispatch(int argc, char** argv) {
   diagnose_cmd->add_option("run_dir", diagnose.run_dir, "run directory")->required();
   diagnose_cmd->add_option("--times", diagnose.times, "times t in (0, 1) (default 0.1 0.3 0.5 0.7 0.9)");
   diagnose_cmd->add_option("--points", diagnose.points, "points x_t per time (default 256)");
-  diagnose_cmd->add_option("--probes", diagnose.probes, "probes of the randomized asymmetry estimator (default 8)");
+  diagnose_cmd->add_option("--probes", diagnose.probes,
+                           "probes of the randomized asymmetry estimator, and of Hutchinson's divergences in the "
+                           "gauge report beyond d = 64 (default 8)");
   diagnose_cmd->add_option("--radii", diagnose.radii, "loop radii (default 0.01 0.1 0.5)");
   diagnose_cmd->add_option("--loop-points", diagnose.loop_points, "quadrature points per loop (default 64)");
   diagnose_cmd->add_option("--id-time", diagnose.id_time, "time of the score-spectrum dimension estimate (default 0.99)");
   diagnose_cmd->add_option("--id-points", diagnose.id_points, "data points of the dimension estimate; 0 skips it (100)");
   diagnose_cmd->add_option("--id-samples", diagnose.id_samples, "scores per point (default 4 D)");
+  diagnose_cmd->add_option("--id-directions", diagnose.id_directions,
+                           "random directions carried by the flow-Jacobian dimension (default min(D, 64); D: exact)");
   diagnose_cmd->add_option("--gauge-steps", diagnose.gauge_steps,
-                           "fit the conservative part grad phi for this many steps and report the remainder and "
-                           "what it costs to sample with grad phi alone (default 0: skip)");
+                           "fit the conservative part grad phi for this many steps and report the remainder, the fit's "
+                           "floor (a second fit, to grad phi) and what it costs to sample with grad phi alone "
+                           "(default 0: skip)");
   diagnose_cmd->add_option("--seed", diagnose.seed, "seed of the points, probes and planes");
   diagnose_cmd->add_option("--checkpoint", diagnose.checkpoint, "checkpoint file (default: newest)");
   diagnose_cmd->add_option("--json", diagnose.json, "also write the results as JSON");

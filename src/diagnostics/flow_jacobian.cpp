@@ -6,22 +6,28 @@
 
 namespace flowlab::diagnostics {
 
-FlowJacobian flow_jacobian(const solvers::Field& velocity, const torch::Tensor& x0, double t_end, int64_t steps) {
+FlowJacobian flow_jacobian(const solvers::Field& velocity, const torch::Tensor& x0, double t_end, int64_t steps,
+                           int64_t directions, at::Generator* gen) {
   TORCH_CHECK(x0.dim() == 2 && x0.size(1) >= 2, "flow jacobian: x0 must be [B, d >= 2], got ", x0.sizes());
   TORCH_CHECK(steps >= 1 && t_end > 0, "flow jacobian: steps >= 1 and t_end > 0 are needed");
   const int64_t batch = x0.size(0), dim = x0.size(1);
-  // The derivative of (x, Y) at time t: (v, J_v Y).
+  const int64_t m = directions == 0 ? dim : directions;
+  TORCH_CHECK(m >= 2 && m <= dim, "flow jacobian: directions must be 0 or in [2, d = ", dim, "], got ", directions);
+  TORCH_CHECK(m == dim || gen, "flow jacobian: fewer directions than dimensions need a generator");
+  // The derivative of (x, Y P) at time t: (v, J_v Y P).
   const auto derivative = [&](const torch::Tensor& x, const torch::Tensor& y, double t) {
     const PointField field = [&](const torch::Tensor& p) {
       return velocity(p, torch::full({p.size(0)}, t, p.options()));
     };
-    torch::Tensor v;  // the field's value comes with its Jacobian: one evaluation per stage
-    const auto j = jacobians(field, x, &v).to(torch::kFloat64);
-    return std::make_pair(v, torch::bmm(j, y));
+    torch::Tensor v;  // the field's value comes with the products: one evaluation per stage
+    const auto jy = jacobian_times(field, x, y.to(x.scalar_type()), &v).to(torch::kFloat64);
+    return std::make_pair(v, jy);
   };
   const double h = t_end / static_cast<double>(steps);
   torch::Tensor x = x0.detach();
-  torch::Tensor y = torch::eye(dim, torch::kFloat64).to(x.device()).expand({batch, dim, dim}).clone();
+  const torch::Tensor start = m == dim ? torch::eye(dim, torch::kFloat64)
+                                       : std::get<0>(torch::linalg_qr(torch::randn({dim, m}, *gen, torch::kFloat64)));
+  torch::Tensor y = start.to(x.device()).expand({batch, dim, m}).clone();
   for (int64_t i = 0; i < steps; ++i) {
     const double t = h * static_cast<double>(i);
     const auto [v1, y1] = derivative(x, y, t);

@@ -18,11 +18,18 @@ PointField flat_field(const solvers::Field& field, const std::vector<int64_t>& s
   };
 }
 
-torch::Tensor divergence(const PointField& field, const torch::Tensor& x) {
-  return jacobians(field, x).diagonal(0, 1, 2).sum(1).to(torch::kFloat64);
-}
-
 double rms(const torch::Tensor& v) { return std::sqrt(v.pow(2).mean().item<double>()); }
+
+// sqrt of the mean over points of e^2, for divergence estimates [k, B] (k = 1: exact) of a field whose
+// other term of e = div + term is `term` [B]: with two independent halves of the probes, the mean of
+// e_first * e_second is unbiased for the mean of e^2.
+double residual_rms(const torch::Tensor& divergence, const torch::Tensor& term) {
+  if (divergence.size(0) == 1) return rms(divergence[0] + term);
+  const int64_t half = divergence.size(0) / 2;
+  const auto first = divergence.slice(0, 0, half).mean(0) + term;
+  const auto second = divergence.slice(0, half).mean(0) + term;
+  return std::sqrt(std::max((first * second).mean().item<double>(), 0.0));
+}
 
 }  // namespace
 
@@ -56,25 +63,42 @@ std::shared_ptr<nn::EnergyMlp> fit_conservative_part(const solvers::Field& field
   return potential;
 }
 
-GaugeReport gauge_report(const solvers::Field& field, const solvers::Field& potential_gradient,
-                         const solvers::Field& score, const torch::Tensor& x, double t) {
+GaugeReport gauge_report(const GaugeFields& fields, const torch::Tensor& x, double t, int64_t probes,
+                         at::Generator& gen) {
+  TORCH_CHECK(probes == 0 || (probes >= 2 && probes % 2 == 0),
+              "gauge report: probes must be 0 (exact divergences) or even and >= 2, got ", probes);
   const std::vector<int64_t> shape(x.sizes().begin() + 1, x.sizes().end());
   const auto flat = x.flatten(1);
-  const PointField f = flat_field(field, shape, t), g = flat_field(potential_gradient, shape, t),
-                   s = flat_field(score, shape, t);
+  const PointField f = flat_field(fields.field, shape, t), g = flat_field(fields.potential_gradient, shape, t),
+                   s = flat_field(fields.score, shape, t);
   torch::Tensor fx, gx, sx;
   {
     torch::NoGradGuard no_grad;
     fx = f(flat).to(torch::kFloat64), gx = g(flat).to(torch::kFloat64), sx = s(flat).to(torch::kFloat64);
   }
   const auto r = fx - gx;
-  const auto div_f = divergence(f, flat), div_g = divergence(g, flat);
+  // Divergences [k, B] of f and of grad phi, with the same probes (their difference is div r).
+  torch::Tensor div_f, div_g;
+  if (probes == 0) {
+    div_f = divergences(f, flat).to(torch::kFloat64).unsqueeze(0);
+    div_g = divergences(g, flat).to(torch::kFloat64).unsqueeze(0);
+  } else {
+    const auto z = (2 * torch::randint(2, {probes, flat.size(0), flat.size(1)}, gen, torch::kLong) - 1)
+                       .to(flat.options());
+    div_f = divergence_estimates(f, flat, z).to(torch::kFloat64);
+    div_g = divergence_estimates(g, flat, z).to(torch::kFloat64);
+  }
   GaugeReport report;
-  report.remainder_share = r.pow(2).sum().item<double>() / std::max(fx.pow(2).sum().item<double>(), 1e-300);
-  const auto gauge_r = (div_f - div_g) + (r * sx).sum(1);
-  const auto gauge_f = div_f + (fx * sx).sum(1);
-  report.gauge_residual_rms = rms(gauge_r);
-  report.gauge_residual = report.gauge_residual_rms / std::max(rms(gauge_f), 1e-300);
+  report.probes = probes;
+  const double field_energy = std::max(fx.pow(2).sum().item<double>(), 1e-300);
+  report.remainder_share = r.pow(2).sum().item<double>() / field_energy;
+  if (fields.reference_gradient) {
+    const PointField h = flat_field(fields.reference_gradient, shape, t);
+    torch::NoGradGuard no_grad;
+    report.fit_floor = (gx - h(flat).to(torch::kFloat64)).pow(2).sum().item<double>() / field_energy;
+  }
+  report.gauge_residual_rms = residual_rms(div_f - div_g, (r * sx).sum(1));
+  report.gauge_residual = report.gauge_residual_rms / std::max(residual_rms(div_f, (fx * sx).sum(1)), 1e-300);
   return report;
 }
 

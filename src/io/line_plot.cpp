@@ -105,6 +105,10 @@ Image line_plot(const std::vector<Series>& series, const LinePlotOptions& option
       throw Error("line plot: series '" + s.label + "' needs as many x as y values (and errors)");
     }
     xs.insert(xs.end(), s.x.begin(), s.x.end());
+    if (s.bar_width > 0) {
+      ys.push_back(0.0);
+      for (double x : s.x) xs.push_back(x - 0.5 * s.bar_width), xs.push_back(x + 0.5 * s.bar_width);
+    }
     for (std::size_t i = 0; i < s.y.size(); ++i) {
       const double e = s.y_error.empty() ? 0.0 : s.y_error[i];
       ys.push_back(s.y[i] - e), ys.push_back(s.y[i] + e);
@@ -154,6 +158,10 @@ Image line_plot(const std::vector<Series>& series, const LinePlotOptions& option
     for (std::size_t i = 0; i < s.x.size(); ++i) {
       if (!drawable(s.x[i], s.y[i], ax)) continue;
       const double x = px(s.x[i]), y = py(s.y[i]);
+      if (s.bar_width > 0) {
+        const double x0 = px(s.x[i] - 0.5 * s.bar_width), x1 = px(s.x[i] + 0.5 * s.bar_width);
+        canvas.fill(x0, std::min(y, py(0.0)), x1, std::max(y, py(0.0)), s.colour);
+      }
       if (s.line && i + 1 < s.x.size() && drawable(s.x[i + 1], s.y[i + 1], ax)) {
         canvas.line(x, y, px(s.x[i + 1]), py(s.y[i + 1]), s.colour, 2.0);
       }

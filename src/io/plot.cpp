@@ -85,13 +85,6 @@ std::pair<double, double> robust_range(const torch::Tensor& xy) {
   return {lo - 0.05 * span, hi + 0.05 * span};
 }
 
-void paste(Image& canvas, const Image& panel, int x_offset) {
-  for (int row = 0; row < panel.height; ++row) {
-    std::memcpy(&canvas.rgb[(static_cast<std::size_t>(row) * canvas.width + x_offset) * 3],
-                &panel.rgb[static_cast<std::size_t>(row) * panel.width * 3], static_cast<std::size_t>(panel.width) * 3);
-  }
-}
-
 void append_bytes(void* context, void* data, int size) {
   auto* buffer = static_cast<std::vector<uint8_t>*>(context);
   const auto* bytes = static_cast<const uint8_t*>(data);
@@ -157,6 +150,31 @@ Image density_image(const torch::Tensor& points, double lo, double hi, int pixel
   return image;
 }
 
+Image side_by_side(const std::vector<Image>& panels) {
+  Image canvas;
+  for (const auto& panel : panels) canvas.width += panel.width, canvas.height = std::max(canvas.height, panel.height);
+  if (panels.empty()) return canvas;
+  canvas.width += kSeparatorWidth * static_cast<int>(panels.size() - 1);
+  canvas.rgb.assign(static_cast<std::size_t>(canvas.width) * canvas.height * 3, 255);
+  int x_offset = 0;
+  for (std::size_t i = 0; i < panels.size(); ++i) {
+    const Image& panel = panels[i];
+    for (int row = 0; row < panel.height; ++row) {
+      std::memcpy(&canvas.rgb[(static_cast<std::size_t>(row) * canvas.width + x_offset) * 3],
+                  &panel.rgb[static_cast<std::size_t>(row) * panel.width * 3], static_cast<std::size_t>(panel.width) * 3);
+    }
+    x_offset += panel.width;
+    if (i + 1 == panels.size()) break;
+    for (int row = 0; row < canvas.height; ++row) {
+      for (int x = x_offset; x < x_offset + kSeparatorWidth; ++x) {
+        std::memcpy(&canvas.rgb[(static_cast<std::size_t>(row) * canvas.width + x) * 3], kSeparator.data(), 3);
+      }
+    }
+    x_offset += kSeparatorWidth;
+  }
+  return canvas;
+}
+
 void plot_samples_beside_data(const std::string& path, const torch::Tensor& samples, const torch::Tensor& data,
                               int pixels) {
   check_points(samples, "plot_samples_beside_data (samples)");
@@ -168,17 +186,7 @@ void plot_samples_beside_data(const std::string& path, const torch::Tensor& samp
 
   const Image left = density_image(data_xy, lo, hi, pixels);
   const Image right = density_image(sample_xy, lo, hi, pixels);
-  Image canvas;
-  canvas.width = 2 * pixels + kSeparatorWidth;
-  canvas.height = pixels;
-  canvas.rgb.resize(static_cast<std::size_t>(canvas.width) * canvas.height * 3);
-  for (int row = 0; row < canvas.height; ++row) {
-    for (int x = pixels; x < pixels + kSeparatorWidth; ++x) {
-      std::memcpy(&canvas.rgb[(static_cast<std::size_t>(row) * canvas.width + x) * 3], kSeparator.data(), 3);
-    }
-  }
-  paste(canvas, left, 0);
-  paste(canvas, right, pixels + kSeparatorWidth);
+  const Image canvas = side_by_side({left, right});
   write_png(path, canvas);
 }
 

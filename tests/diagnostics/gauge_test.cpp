@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "flowlab/data/gaussian_mixture.h"
 #include "flowlab/diagnostics/asymmetry.h"
 #include "flowlab/ot/energy_distance.h"
@@ -54,10 +56,11 @@ TEST(Gauge, TheGaugeFieldSatisfiesTheGaugeCondition) {
     const auto x = c.sample(torch::full({64}, t, torch::kFloat64), gen);
     const solvers::Field zero = [](const torch::Tensor& y, const torch::Tensor&) { return torch::zeros_like(y); };
     // With phi = 0 the remainder is the gauge field itself: div(p r) / p = div r + r . s = 0.
-    const GaugeReport r = gauge_report(c.gauge(), zero, c.score(), x, t);
+    const GaugeReport r = gauge_report({c.gauge(), zero, c.score(), {}}, x, t, 0, gen);
     EXPECT_LT(r.gauge_residual_rms, 1e-10) << "t = " << t;
+    EXPECT_TRUE(std::isnan(r.fit_floor));
     // The velocity alone is no gauge field: its own residual is of order one.
-    EXPECT_GT(gauge_report(c.velocity(), zero, c.score(), x, t).gauge_residual_rms, 0.1) << "t = " << t;
+    EXPECT_GT(gauge_report({c.velocity(), zero, c.score(), {}}, x, t, 0, gen).gauge_residual_rms, 0.1) << "t = " << t;
     EXPECT_NEAR(r.remainder_share, 1.0, 1e-12);
     // The velocity itself is a gradient here and the sum is not.
     const auto flat = [&](const solvers::Field& f) {
@@ -96,20 +99,27 @@ TEST(Gauge, AddingTheGaugeFieldKeepsTheMarginals) {
   EXPECT_GT(moved, 4 * ot::energy_distance(gauged, data)) << moved;
 }
 
-TEST(Gauge, FittedDecompositionRecoversTheRemainder) {
-  const GaugeCase c;
-  auto gen = data::make_generator(3);
-  torch::manual_seed(3);
+// grad phi of an energy network fitted to `field` on the path of `c` (float32 network, float64 points).
+solvers::Field fitted_gradient(const GaugeCase& c, const solvers::Field& field, at::Generator& gen) {
   GaugeFitOptions options;
   options.hidden = {64, 64, 64};
   options.steps = 1500;
   options.batch = 256;
   const auto potential = fit_conservative_part(
-      c.velocity_plus_gauge(), [&](const torch::Tensor& t, at::Generator& g) { return c.sample(t, g).to(torch::kFloat32); },
-      {2}, options, gen);
-  const solvers::Field gradient = [potential](const torch::Tensor& x, const torch::Tensor& t) {
+      field, [&](const torch::Tensor& t, at::Generator& g) { return c.sample(t, g).to(torch::kFloat32); }, {2},
+      options, gen);
+  return [potential](const torch::Tensor& x, const torch::Tensor& t) {
     return potential->forward(x.to(torch::kFloat32), t.to(torch::kFloat32)).to(x.dtype());
   };
+}
+
+TEST(Gauge, FittedDecompositionRecoversTheRemainder) {
+  const GaugeCase c;
+  auto gen = data::make_generator(3);
+  torch::manual_seed(3);
+  const solvers::Field gradient = fitted_gradient(c, c.velocity_plus_gauge(), gen);
+  // The floor: the same fit on grad phi itself, which has no remainder.
+  const solvers::Field reference = fitted_gradient(c, gradient, gen);
   for (double t : {0.3, 0.6}) {
     const auto tt = torch::full({400}, t, torch::kFloat64);
     const auto x = c.sample(tt, gen);
@@ -117,11 +127,67 @@ TEST(Gauge, FittedDecompositionRecoversTheRemainder) {
     const auto remainder = f - gradient(x, tt).detach();
     const double error = (remainder - g).pow(2).sum().item<double>() / g.pow(2).sum().item<double>();
     EXPECT_LT(error, 0.1) << "t = " << t;
-    const GaugeReport r = gauge_report(c.velocity_plus_gauge(), gradient, c.score(), x, t);
+    const GaugeReport r = gauge_report({c.velocity_plus_gauge(), gradient, c.score(), reference}, x, t, 0, gen);
     const double expected_share = g.pow(2).sum().item<double>() / f.pow(2).sum().item<double>();
     EXPECT_NEAR(r.remainder_share, expected_share, 0.3 * expected_share) << "t = " << t;
     EXPECT_LT(r.gauge_residual, 0.5) << "t = " << t;
+    // A resolved remainder stands well above the fit's floor.
+    EXPECT_LT(r.fit_floor, 0.1 * r.remainder_share) << "t = " << t;
   }
+}
+
+TEST(Gauge, OnAGradientFieldTheShareIsAtTheFitFloor) {
+  // The exact velocity of Gaussian-mixture data is a gradient: its true remainder share is 0, and what
+  // the fit reports is the fit's own error, which the reference fit measures.
+  const GaugeCase c;
+  auto gen = data::make_generator(4);
+  torch::manual_seed(4);
+  const solvers::Field gradient = fitted_gradient(c, c.velocity(), gen);
+  const solvers::Field reference = fitted_gradient(c, gradient, gen);
+  for (double t : {0.3, 0.6}) {
+    const auto x = c.sample(torch::full({400}, t, torch::kFloat64), gen);
+    const GaugeReport r = gauge_report({c.velocity(), gradient, c.score(), reference}, x, t, 0, gen);
+    EXPECT_GT(r.fit_floor, 0.0);
+    EXPECT_LT(r.remainder_share, 10 * r.fit_floor) << "t = " << t << ", floor " << r.fit_floor;
+    EXPECT_LT(r.remainder_share, 0.01) << "t = " << t;
+  }
+}
+
+TEST(Gauge, HutchinsonResidualIsUnbiased) {
+  // In d = 80, beyond exact divergences: f(x) = A x on N(0, I) (score -x), with phi = 0, has the
+  // residual div f + f . s = tr A - x^T A x at every point, known exactly.
+  const int64_t d = 80;
+  auto gen = data::make_generator(5);
+  const auto a = torch::randn({d, d}, gen, torch::kFloat64) / std::sqrt(static_cast<double>(d)) +
+                 0.5 * torch::eye(d, torch::kFloat64);
+  const solvers::Field linear = [a](const torch::Tensor& x, const torch::Tensor&) { return torch::matmul(x, a.t()); };
+  const solvers::Field zero = [](const torch::Tensor& x, const torch::Tensor&) { return torch::zeros_like(x); };
+  const solvers::Field score = [](const torch::Tensor& x, const torch::Tensor&) { return -x; };
+  const auto x = torch::randn({50, d}, gen, torch::kFloat64);
+  const auto residual = a.trace() - (torch::matmul(x, a.t()) * x).sum(1);
+  const double exact_ms = residual.pow(2).mean().item<double>();
+  const GaugeReport exact = gauge_report({linear, zero, score, {}}, x, 0.5, 0, gen);
+  EXPECT_NEAR(exact.gauge_residual_rms * exact.gauge_residual_rms, exact_ms, 1e-9 * exact_ms);
+  const int repeats = 40;
+  std::vector<double> estimates;
+  for (int i = 0; i < repeats; ++i) {
+    const GaugeReport r = gauge_report({linear, zero, score, {}}, x, 0.5, 4, gen);
+    EXPECT_EQ(r.probes, 4);
+    estimates.push_back(r.gauge_residual_rms * r.gauge_residual_rms);
+  }
+  const auto e = torch::tensor(estimates, torch::kFloat64);
+  const double se = e.std().item<double>() / std::sqrt(static_cast<double>(repeats));
+  EXPECT_GT(se, 1e-6 * exact_ms);  // the estimate is random
+  EXPECT_NEAR(e.mean().item<double>(), exact_ms, 3 * se) << "s.e. " << se;
+  // Squaring one 4-probe estimate instead would add its variance (about 2 d / 4 here): many s.e.
+  double squared = 0.0;
+  for (int i = 0; i < repeats; ++i) {
+    const auto z = (2 * torch::randint(2, {4, 50, d}, gen, torch::kLong) - 1).to(torch::kFloat64);
+    const auto one = (torch::matmul(z, a) * z).sum(2).mean(0) - (torch::matmul(x, a.t()) * x).sum(1);
+    squared += one.pow(2).mean().item<double>() / repeats;
+  }
+  EXPECT_GT(squared - exact_ms, 3 * se);
+  EXPECT_THROW(gauge_report({linear, zero, score, {}}, x, 0.5, 3, gen), c10::Error);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <regex>
+#include <sstream>
 
 #include "support/helpers.h"
 
@@ -72,11 +73,51 @@ TEST(DiagnoseCli, ReportsAsymmetryAndCirculation) {
   EXPECT_LT(json_value(gauge, "remainder_share"), 1.0);
   EXPECT_GT(json_value(gauge, "learned_energy_distance"), 0.0);
   EXPECT_GT(json_value(gauge, "conservative_energy_distance"), 0.0);
+  // The floor: a second fit, to grad phi, which has no remainder (exact divergences at d = 2).
+  EXPECT_GT(json_value(gauge, "remainder_fit_floor"), 0.0);
+  EXPECT_LT(json_value(gauge, "remainder_fit_floor"), 1.0);
+  EXPECT_EQ(json_value(gauge, "gauge_divergence_probes"), 0.0);
 
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --times 1.5").exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --radii 0").exit_code, 2);
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --id-time 1").exit_code, 2);
+  EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --id-directions 3").exit_code, 2);  // D = 2
   EXPECT_EQ(run_command(flowlab() + " diagnose " + dir.file("nothing")).exit_code, 1);
+}
+
+TEST(DiagnoseCli, BeyondExactJacobiansUsesProbesAndDirections) {
+  // d = 80 > 64: no exact asymmetry, Hutchinson divergences in the gauge report, and the flow
+  // Jacobian on random directions.
+  TempDir dir;
+  const std::string config = testing::source_dir() + "/configs/toy/moons.yaml";
+  auto r = run_command(flowlab() + " train " + config + " --set run.dir=" + dir.path() +
+                       " 'data={type: manifold, shape: subspace, intrinsic_dim: 3, ambient_dim: 80}'"
+                       " run.name=flat run.threads=1 train.steps=100 train.eval_every=0 'model.hidden=[32, 32]'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(flowlab() + " diagnose " + dir.path() + "/flat --times 0.5 --points 16 --probes 4 --radii 0.1" +
+                  " --gauge-steps 20 --id-points 6 --id-samples 100 --id-directions 8 --set eval.n=200 --json " +
+                  dir.file("f.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string json = read_file(dir.file("f.json"));
+  EXPECT_EQ(json.find("\"asymmetry\":"), std::string::npos) << json;
+  EXPECT_GT(json_value(json, "asymmetry_randomized"), 0.0);
+  EXPECT_EQ(json_value(json, "gauge_divergence_probes"), 4.0);
+  EXPECT_GE(json_value(json, "gauge_residual_rms"), 0.0);
+  ASSERT_NE(json.find("\"intrinsic_dimension_flow\""), std::string::npos) << json;
+  // Eight directions give seven gaps: every estimate lies in [1, 7].
+  std::smatch estimates;
+  const std::string flow = json.substr(json.find("\"intrinsic_dimension_flow\""));
+  ASSERT_TRUE(std::regex_search(flow, estimates, std::regex("\"estimates\": \\[([0-9, ]+)\\]"))) << flow;
+  std::stringstream list(estimates[1].str());
+  std::string value;
+  int count = 0;
+  while (std::getline(list, value, ',')) {
+    EXPECT_GE(std::stoi(value), 1);
+    EXPECT_LE(std::stoi(value), 7);
+    ++count;
+  }
+  EXPECT_EQ(count, 6);
+  EXPECT_NE(r.output.find("8 random directions"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <torch/types.h>
 
 #include <functional>
+#include <limits>
 #include <memory>
 
 #include "flowlab/nn/energy_mlp.h"
@@ -32,17 +33,34 @@ std::shared_ptr<nn::EnergyMlp> fit_conservative_part(const solvers::Field& field
                                                      const GaugeFitOptions& options, at::Generator& gen,
                                                      torch::Device device = torch::kCPU);
 
+/// What a gauge report compares at one time.
+struct GaugeFields {
+  solvers::Field field;               ///< f
+  solvers::Field potential_gradient;  ///< grad phi, fitted to f
+  solvers::Field score;               ///< s, the score of p_t (the model's own where p_t is unknown)
+  /// Optional: grad psi, fitted the same way to grad phi, a field with no remainder at all; what its
+  /// fit misses is the share the fitting procedure alone leaves, the floor under remainder_share.
+  solvers::Field reference_gradient;
+};
+
 struct GaugeReport {
   double remainder_share = 0.0;  ///< E|r|^2 / E|f|^2 at the points
+  /// E|grad phi - grad psi|^2 / E|f|^2 with grad psi of GaugeFields::reference_gradient (NaN without one):
+  /// a remainder share near this floor is within the fit's own error.
+  double fit_floor = std::numeric_limits<double>::quiet_NaN();
   /// rms(div r + r . s): how far r is from the gauge condition div(p r) / p = 0; s is the score of p_t.
   double gauge_residual_rms = 0.0;
   /// The same relative to rms(div f + f . s), the field's own (meaningful when f is not itself a gauge field).
   double gauge_residual = 0.0;
+  int64_t probes = 0;  ///< 0: exact divergences; else Hutchinson's estimator with this many probes
 };
 
-/// At points x [B, d] and time t: the remainder r = f - grad phi, its share, and the gauge residual
-/// with `score` (exact divergences: d backward passes).
-GaugeReport gauge_report(const solvers::Field& field, const solvers::Field& potential_gradient,
-                         const solvers::Field& score, const torch::Tensor& x, double t);
+/// At points x [B, ...] and time t: the remainder r = f - grad phi, its share, and the gauge residual.
+/// With probes = 0 the divergences are exact (d backward passes); with an even probes >= 2 they are
+/// Hutchinson estimates (Rademacher probes from `gen`, one backward pass each, any d), and the mean
+/// square residual is the mean of the product of two independent half-estimates, unbiased (the square
+/// of one estimate would add its variance).
+GaugeReport gauge_report(const GaugeFields& fields, const torch::Tensor& x, double t, int64_t probes,
+                         at::Generator& gen);
 
 }  // namespace flowlab::diagnostics

@@ -16,6 +16,7 @@ struct Series {
   std::vector<double> y_error;  ///< optional: error bars of +-y_error
   bool line = true;             ///< join the points
   bool markers = false;         ///< draw each point
+  double bar_width = 0.0;       ///< > 0: a bar from 0 to y, this wide in x units and centred on x, per point
   std::array<uint8_t, 3> colour{31, 119, 180};
 };
 
@@ -25,7 +26,8 @@ struct LinePlotOptions {
   int width = 760, height = 500;
 };
 
-/// The chart of `series`; the axes cover every finite point (x > 0 on a log axis). The legend lies
+/// The chart of `series`; the axes cover every finite point (x > 0 on a log axis), and 0 and the bars'
+/// edges when there are bars. The legend lies
 /// below the chart: the image is options.height plus 18 pixels per labelled series (and 8) tall.
 Image line_plot(const std::vector<Series>& series, const LinePlotOptions& options);
 

@@ -18,6 +18,10 @@ struct Image {
 /// Writes `image` as PNG, atomically.
 void write_png(const std::string& path, const Image& image);
 
+/// The panels left to right, with a thin grey separator between them; shorter panels are padded
+/// with white at the bottom.
+Image side_by_side(const std::vector<Image>& panels);
+
 /// Density image (2-D histogram, log-scaled colour map) of points [N, 2] over
 /// the square [lo, hi]^2.
 Image density_image(const torch::Tensor& points, double lo, double hi, int pixels);
