@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's conservativity table (issue: diagnostics; Horvat & Pfister 2024, Vuong et al. 2025,
 # Stanczuk et al. 2022): an unconstrained MLP and an energy network (field = -grad E), trained alike
-# (configs/toy/moons.yaml's model and schedule) on moons, a 2-sphere in R^5 and the swiss roll in
-# R^3; then `flowlab diagnose` on each: asymmetry and circulation against t, the gauge
+# (configs/toy/moons.yaml's model and schedule) on moons, a 2-sphere in R^5, the swiss roll in R^3
+# and a 2-sphere in R^100 (beyond exact Jacobians: Hutchinson divergences, 64 random directions); then `flowlab diagnose` on each: asymmetry and circulation against t, the gauge
 # decomposition (remainder share, samples of the conservative part) and the intrinsic dimension.
 # Environment: FLOWLAB (default build/flowlab), OUT (default runs/conservativity), THREADS (1),
 # PARALLEL (2), STEPS (training steps, default 10000), GAUGE_STEPS (3000).
@@ -20,6 +20,7 @@ declare -A data=(
   [moons]="{type: toy2d, name: moons, noise: 0.05}"
   [sphere]="{type: manifold, shape: sphere, intrinsic_dim: 2, ambient_dim: 5}"
   [swiss_roll]="{type: manifold, shape: swiss_roll, intrinsic_dim: 2, ambient_dim: 3}"
+  [sphere_r100]="{type: manifold, shape: sphere, intrinsic_dim: 2, ambient_dim: 100}"
 )
 
 run_one() {
@@ -34,7 +35,7 @@ run_one() {
 }
 
 running=0
-for set in moons sphere swiss_roll; do
+for set in moons sphere swiss_roll sphere_r100; do
   for model in mlp energy_mlp; do
     run_one "$set" "$model" &
     running=$((running + 1))

@@ -197,9 +197,9 @@ int diagnose_command(const DiagnoseArgs& args) {
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 11));
   auto gen = data::make_generator(seed);
   // The conservative part grad phi of the velocity, fitted over all t (an energy network),
-  // and grad psi, fitted the same way to grad phi: the fit's floor (see GaugeFields).
+  // and grad psi, fitted the same way to the remainder: the fit's own error (see GaugeFields).
   std::shared_ptr<nn::EnergyMlp> potential;
-  solvers::Field gradient, reference_gradient;
+  solvers::Field gradient, remainder_gradient;
   // Exact divergences up to kExactMaxDim, Hutchinson's with --probes (rounded up to even) beyond.
   const int64_t gauge_probes = dim <= kExactMaxDim ? 0 : std::max<int64_t>(2, args.probes + args.probes % 2);
   if (args.gauge_steps > 0) {
@@ -217,7 +217,11 @@ int diagnose_command(const DiagnoseArgs& args) {
       return solvers::Field([network](const torch::Tensor& x, const torch::Tensor& t) { return network->forward(x, t); });
     };
     gradient = fit(fields[0].second, "the conservative part grad phi of the velocity");
-    reference_gradient = fit(gradient, "grad psi to grad phi, the fit's floor");
+    const solvers::Field& velocity = fields[0].second;
+    const solvers::Field remainder = [velocity, gradient](const torch::Tensor& x, const torch::Tensor& t) {
+      return velocity(x, t) - gradient(x, t);
+    };
+    remainder_gradient = fit(remainder, "grad psi to the remainder b - grad phi, the fit's own error");
   }
   std::vector<FieldReport> reports;
   for (double t : args.times) {
@@ -249,7 +253,7 @@ int diagnose_command(const DiagnoseArgs& args) {
         }
       }
       if (gradient && name == "velocity" && fields.size() > 1) {
-        r.gauge = diagnostics::gauge_report({fields[0].second, gradient, fields[1].second, reference_gradient},
+        r.gauge = diagnostics::gauge_report({fields[0].second, gradient, fields[1].second, remainder_gradient},
                                             as_samples(x, shape), t, gauge_probes, gen);
         r.has_gauge = true;
       }
@@ -328,10 +332,10 @@ int diagnose_command(const DiagnoseArgs& args) {
               "circ = mean |loop integral| / mean integral of |field| around circles of radius R in random planes.\n");
   for (const auto& r : reports) {
     if (r.has_gauge) {
-      std::printf("gauge t = %.3f: remainder share E|r|^2/E|b|^2 = %.4e (fit floor %.4e), gauge residual "
-                  "rms(div r + r.s) = %.4e (%.3f of the velocity's own%s)\n",
-                  r.t, r.gauge.remainder_share, r.gauge.fit_floor, r.gauge.gauge_residual_rms, r.gauge.gauge_residual,
-                  r.gauge.probes ? ", Hutchinson divergences" : "");
+      std::printf("gauge t = %.3f: remainder share E|r|^2/E|b|^2 = %.4e, of which the fit's error %.4e, refined "
+                  "%.4e; gauge residual rms(div r + r.s) = %.4e (%.3f of the velocity's own%s)\n",
+                  r.t, r.gauge.remainder_share, r.gauge.fit_error_share, r.gauge.refined_share,
+                  r.gauge.gauge_residual_rms, r.gauge.gauge_residual, r.gauge.probes ? ", Hutchinson divergences" : "");
     }
   }
   for (const auto& [metric, value] : learned_scores) {
@@ -368,7 +372,8 @@ int diagnose_command(const DiagnoseArgs& args) {
       }
       if (r.has_gauge) {
         json << ", \"remainder_share\": " << r.gauge.remainder_share
-             << ", \"remainder_fit_floor\": " << json_number(r.gauge.fit_floor)
+             << ", \"remainder_fit_error\": " << json_number(r.gauge.fit_error_share)
+             << ", \"remainder_refined\": " << json_number(r.gauge.refined_share)
              << ", \"gauge_divergence_probes\": " << r.gauge.probes << ", \"gauge_residual\": " << r.gauge.gauge_residual
              << ", \"gauge_residual_rms\": " << r.gauge.gauge_residual_rms;
       }

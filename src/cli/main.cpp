@@ -87,7 +87,7 @@ int dispatch(int argc, char** argv) {
                            "random directions carried by the flow-Jacobian dimension (default min(D, 64); D: exact)");
   diagnose_cmd->add_option("--gauge-steps", diagnose.gauge_steps,
                            "fit the conservative part grad phi for this many steps and report the remainder, the fit's "
-                           "floor (a second fit, to grad phi) and what it costs to sample with grad phi alone "
+                           "error (a second fit, to the remainder) and what it costs to sample with grad phi alone "
                            "(default 0: skip)");
   diagnose_cmd->add_option("--seed", diagnose.seed, "seed of the points, probes and planes");
   diagnose_cmd->add_option("--checkpoint", diagnose.checkpoint, "checkpoint file (default: newest)");

@@ -92,10 +92,12 @@ GaugeReport gauge_report(const GaugeFields& fields, const torch::Tensor& x, doub
   report.probes = probes;
   const double field_energy = std::max(fx.pow(2).sum().item<double>(), 1e-300);
   report.remainder_share = r.pow(2).sum().item<double>() / field_energy;
-  if (fields.reference_gradient) {
-    const PointField h = flat_field(fields.reference_gradient, shape, t);
+  if (fields.remainder_gradient) {
+    const PointField h = flat_field(fields.remainder_gradient, shape, t);
     torch::NoGradGuard no_grad;
-    report.fit_floor = (gx - h(flat).to(torch::kFloat64)).pow(2).sum().item<double>() / field_energy;
+    const torch::Tensor hx = h(flat).to(torch::kFloat64);
+    report.fit_error_share = hx.pow(2).sum().item<double>() / field_energy;
+    report.refined_share = (r - hx).pow(2).sum().item<double>() / field_energy;
   }
   report.gauge_residual_rms = residual_rms(div_f - div_g, (r * sx).sum(1));
   report.gauge_residual = report.gauge_residual_rms / std::max(residual_rms(div_f, (fx * sx).sum(1)), 1e-300);

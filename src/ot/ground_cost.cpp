@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <stdexcept>
+#include <vector>
 
 namespace flowlab::ot {
 namespace {
@@ -16,8 +17,18 @@ constexpr int64_t kCdistNeverMatmul = 2;
 
 torch::Tensor squared_distances(const torch::Tensor& x, const torch::Tensor& y) {
   if (x.size(-1) <= kMaxExactDims) return (x.unsqueeze(-2) - y.unsqueeze(-3)).pow(2).sum(-1);
-  const torch::Tensor cross = torch::matmul(x, y.transpose(-1, -2));
-  return (x.pow(2).sum(-1, true) + y.pow(2).sum(-1).unsqueeze(-2) - 2 * cross).clamp_min(0);
+  const auto x_batch = x.sizes().slice(0, x.dim() - 2), y_batch = y.sizes().slice(0, y.dim() - 2);
+  if (x_batch != y_batch) {  // broadcast batches
+    const torch::Tensor cross = torch::matmul(x, y.transpose(-1, -2));
+    return (x.pow(2).sum(-1, true) + y.pow(2).sum(-1).unsqueeze(-2) - 2 * cross).clamp_min(0);
+  }
+  // |x|^2 + |y|^2 - 2 x.y as one batched GEMM onto the norms: two n x m buffers, not five.
+  const int64_t n = x.size(-2), m = y.size(-2), d = x.size(-1);
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end() - 1);
+  shape.push_back(m);
+  const torch::Tensor x3 = x.reshape({-1, n, d}), y3 = y.reshape({-1, m, d});
+  const torch::Tensor norms = x3.pow(2).sum(-1, true) + y3.pow(2).sum(-1).unsqueeze(-2);
+  return torch::baddbmm(norms, x3, y3.transpose(1, 2), /*beta=*/1, /*alpha=*/-2).clamp_min_(0).reshape(shape);
 }
 
 }  // namespace

@@ -95,7 +95,6 @@ double marginal_error(const torch::Tensor& w, const torch::Tensor& g, const torc
   return (w * torch::expm1((g - g_new) / eps).abs()).sum(1).max().item<double>();
 }
 
-bool all_finite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
 
 // Everything after the iterations: values, plan, gradients.
 void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs, const detail::Softmin& softmin,
@@ -103,25 +102,30 @@ void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs
             const SinkhornOptions& o, bool self, bool grad_mode) {
   const double eps = softmin.eps();
   torch::AutoGradMode mode(grad_mode);
-  torch::Tensor transport = torch::zeros({r.f.size(0)}, r.f.options());
-  torch::Tensor row_sums = torch::zeros({r.f.size(0), r.f.size(1)}, r.f.options().dtype(torch::kFloat64));
-  std::vector<torch::Tensor> plan_blocks, column_sums;
-  for (int64_t k = 0; k < costs.count(); ++k) {
-    const torch::Tensor plan = softmin.log_plan_block(r.f, r.g, k).exp();
-    transport += (plan * costs.block(k)).sum({1, 2});
-    const torch::Tensor plan64 = plan.to(torch::kFloat64);
-    row_sums += plan64.sum(2);
-    column_sums.push_back(plan64.sum(1));
-    if (o.return_plan) plan_blocks.push_back(plan);
+  detail::PlanSums sums;
+  if (o.return_plan || !softmin.kernel_plan_sums(r.f, r.g, sums)) {
+    // The plan itself, block by block.
+    sums.transport = torch::zeros({r.f.size(0)}, r.f.options());
+    sums.rows = torch::zeros({r.f.size(0), r.f.size(1)}, r.f.options().dtype(torch::kFloat64));
+    std::vector<torch::Tensor> plan_blocks, column_sums;
+    for (int64_t k = 0; k < costs.count(); ++k) {
+      const torch::Tensor plan = softmin.log_plan_block(r.f, r.g, k).exp();
+      sums.transport += (plan * costs.block(k)).sum({1, 2});
+      const torch::Tensor plan64 = plan.to(torch::kFloat64);
+      sums.rows += plan64.sum(2);
+      column_sums.push_back(plan64.sum(1));
+      if (o.return_plan) plan_blocks.push_back(plan);
+    }
+    if (o.return_plan) r.plan = torch::cat(plan_blocks, 2);
+    sums.columns = torch::cat(column_sums, 1);
   }
-  if (o.return_plan) r.plan = torch::cat(plan_blocks, 2);
-  r.transport_cost = transport;
+  r.transport_cost = sums.transport.to(r.f.scalar_type());
   // The error of the plan as it is returned: with rounding in f + g - C (float32
   // at small eps) it can be worse than the iterations' own estimate.
   const auto l1 = [](const torch::Tensor& sums, const torch::Tensor& log_w) {
     return (sums - log_w.to(torch::kFloat64).exp()).abs().sum(1).max().item<double>();
   };
-  const double explicit_error = std::max(l1(row_sums, p.log_a), l1(torch::cat(column_sums, 1), p.log_b));
+  const double explicit_error = std::max(l1(sums.rows, p.log_a), l1(sums.columns, p.log_b));
   if (r.report.finite) r.report.marginal_error = std::max(r.report.marginal_error, explicit_error);
   r.report.converged = r.report.finite && r.report.marginal_error <= o.tolerance;
   torch::Tensor kl = (p.log_a.exp() * r.f).sum(1) + (p.log_b.exp() * r.g).sum(1);
@@ -286,7 +290,7 @@ void solve_cross(SinkhornResult& r, const Problem& p, const detail::CostBlocks& 
     const torch::Tensor g_update = softmin.cols(r.f);
     g_relaxed = relax(r.g, g_update);
     f_new = softmin.rows(g_relaxed);
-    if (!all_finite(g_update) || !all_finite(f_new)) return std::numeric_limits<double>::quiet_NaN();
+    if (!detail::all_finite(g_update) || !detail::all_finite(f_new)) return std::numeric_limits<double>::quiet_NaN();
     if (!measure) return std::numeric_limits<double>::infinity();
     const double error = std::max(marginal_error(p.b, g_relaxed, g_update, softmin.eps()),
                                   marginal_error(p.a, r.f, f_new, softmin.eps()));
@@ -312,7 +316,7 @@ void solve_cross(SinkhornResult& r, const Problem& p, const detail::CostBlocks& 
   const auto commit = [&] {
     r.f = relax(r.f, f_new);
     r.g = g_relaxed;
-    return all_finite(r.f);
+    return detail::all_finite(r.f);
   };
   const auto settle = [&] { r.g = g_relaxed; };
   const auto restart = [&](double eps) {
@@ -384,7 +388,7 @@ SinkhornResult sinkhorn_self(const torch::Tensor& x, const torch::Tensor& a, con
   // does not oscillate (Feydy et al. 2019); the first one is a plain update.
   const auto propose = [&](bool measure) {
     f_new = softmin.rows(r.f);
-    if (!all_finite(f_new)) return std::numeric_limits<double>::quiet_NaN();
+    if (!detail::all_finite(f_new)) return std::numeric_limits<double>::quiet_NaN();
     return measure ? marginal_error(p.a, r.f, f_new, softmin.eps()) : std::numeric_limits<double>::infinity();
   };
   const auto commit = [&] {

@@ -13,6 +13,8 @@ constexpr int64_t kMaxWholeEntries = int64_t{1} << 27;
 constexpr int64_t kAutoBlockColumns = 4096;
 // Below this many entries per problem, one batched product beats a loop.
 constexpr int64_t kSmallKernel = int64_t{1} << 16;
+// Entries of K o C formed at once for the transport cost.
+constexpr int64_t kChunkEntries = int64_t{1} << 22;
 
 // K [B, n, m] (possibly a transposed view) times v [B, m], as [B, n]. Large
 // matrices go one by one through mv, which reads a transposed view in place
@@ -25,6 +27,8 @@ torch::Tensor kernel_product(const torch::Tensor& kernel, const torch::Tensor& v
 }
 
 }  // namespace
+
+bool all_finite(const torch::Tensor& t) { return std::isfinite(t.sum().item<double>()); }
 
 CostBlocks::CostBlocks(const torch::Tensor& x, const torch::Tensor& y, GroundCost cost, int64_t block_columns)
     : x_(x), y_(y), cost_(cost) {
@@ -88,10 +92,16 @@ torch::Tensor Softmin::exact_cols(const torch::Tensor& f) const {
 void Softmin::stabilise(const torch::Tensor& f, const torch::Tensor& g) {
   f0_ = f;
   g0_ = g;
-  kernel_ = torch::sub(f.unsqueeze(2) + g.unsqueeze(1), costs_.matrix()).div_(eps_).exp_();
-  // Potentials far from this eps's (a cut-short annealing) can overflow it;
-  // the exact steps then run until the next stabilisation.
-  if (!std::isfinite(kernel_.max().item<double>())) kernel_ = torch::Tensor();
+  // Three passes: (f + g) / eps broadcast, minus C / eps, exp. Potentials far from this eps's (a
+  // cut-short annealing) can overflow it; the products then come out non-finite and the exact
+  // steps take over until the next stabilisation.
+  // The buffer is reused: a fresh n x m allocation costs as much as a pass (page faults).
+  const torch::Tensor& cost = costs_.matrix();
+  if (!kernel_.defined() || kernel_.sizes() != cost.sizes() || kernel_.scalar_type() != cost.scalar_type()) {
+    kernel_ = torch::empty_like(cost);
+  }
+  torch::add_out(kernel_, (f / eps_).unsqueeze(2), (g / eps_).unsqueeze(1));
+  kernel_.sub_(cost, 1.0 / eps_).exp_();
 }
 
 bool Softmin::drifted(const torch::Tensor& shift) const {
@@ -104,7 +114,7 @@ torch::Tensor Softmin::rows(const torch::Tensor& g) {
     if (!drifted(shift)) {
       const torch::Tensor s = kernel_product(kernel_, b_ * shift.exp());
       const torch::Tensor f = f0_ - eps_ * s.log();
-      if (torch::isfinite(f).all().item<bool>()) return f;
+      if (all_finite(f)) return f;
     }
   }
   torch::Tensor f = exact_rows(g);
@@ -118,12 +128,31 @@ torch::Tensor Softmin::cols(const torch::Tensor& f) {
     if (!drifted(shift)) {
       const torch::Tensor t = kernel_product(kernel_.transpose(1, 2), a_ * shift.exp());
       const torch::Tensor g = g0_ - eps_ * t.log();
-      if (torch::isfinite(g).all().item<bool>()) return g;
+      if (all_finite(g)) return g;
     }
   }
   torch::Tensor g = exact_cols(f);
   if (costs_.whole()) stabilise(f, g);
   return g;
+}
+
+bool Softmin::kernel_plan_sums(const torch::Tensor& f, const torch::Tensor& g, PlanSums& out) const {
+  if (!costs_.whole() || !kernel_.defined() || kernel_.scalar_type() != torch::kFloat64) return false;
+  const torch::Tensor f_shift = (f - f0_) / eps_, g_shift = (g - g0_) / eps_;
+  if (drifted(f_shift) || drifted(g_shift)) return false;
+  const torch::Tensor u = a_ * f_shift.exp(), v = b_ * g_shift.exp();
+  out.rows = u * kernel_product(kernel_, v);
+  out.columns = v * kernel_product(kernel_.transpose(1, 2), u);
+  // sum_i u_i ((K o C) v)_i, by row chunks so the product K o C never needs a whole matrix.
+  const torch::Tensor& cost = costs_.matrix();
+  const int64_t n = kernel_.size(1), chunk = std::max<int64_t>(1, kChunkEntries / std::max<int64_t>(1, kernel_.size(2)));
+  out.transport = torch::zeros({kernel_.size(0)}, kernel_.options());
+  for (int64_t r = 0; r < n; r += chunk) {
+    const int64_t rows = std::min(chunk, n - r);
+    const torch::Tensor weighted = kernel_.narrow(1, r, rows) * cost.narrow(1, r, rows);
+    out.transport += (u.narrow(1, r, rows) * kernel_product(weighted, v)).sum(1);
+  }
+  return all_finite(out.rows) && all_finite(out.columns) && all_finite(out.transport);
 }
 
 torch::Tensor Softmin::log_plan_block(const torch::Tensor& f, const torch::Tensor& g, int64_t k) const {

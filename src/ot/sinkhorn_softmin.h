@@ -37,6 +37,18 @@ class CostBlocks {
   std::vector<int64_t> starts_;
 };
 
+/// Whether every entry of t is finite, by one reduction (isfinite is four ops in LibTorch 1.13): a sum is
+/// NaN or infinite when an entry is. A sum of finite entries that overflows also reads as non-finite,
+/// which only sends a caller to its exact path.
+bool all_finite(const torch::Tensor& t);
+
+/// The marginals and transport cost of a plan, in float64.
+struct PlanSums {
+  torch::Tensor rows;       ///< [B, n]
+  torch::Tensor columns;    ///< [B, m]
+  torch::Tensor transport;  ///< <P, C> [B]
+};
+
 /// Sinkhorn's half-steps at the current eps, on potentials (cost units):
 ///   rows(g)_i = -eps log sum_j b_j exp((g_j - C_ij) / eps)     [B, m] -> [B, n]
 ///   cols(f)_j = -eps log sum_i a_i exp((f_i - C_ij) / eps)     [B, n] -> [B, m]
@@ -54,6 +66,11 @@ class Softmin {
   double eps() const { return eps_; }
   torch::Tensor rows(const torch::Tensor& g);
   torch::Tensor cols(const torch::Tensor& f);
+  /// The sums of the plan of (f, g) from the held kernel, P = diag(u) K diag(v) with u = a exp((f - f0) / eps)
+  /// and v = b exp((g - g0) / eps): two matrix-vector products and one pass over K C, no exp pass. Only
+  /// in float64 (in float32 the rounding of f + g - C at small eps is what the caller checks for, and
+  /// the kernel shares it); false when no kernel is held or the potentials have drifted from it.
+  bool kernel_plan_sums(const torch::Tensor& f, const torch::Tensor& g, PlanSums& out) const;
   /// log P for the potentials, block k: log a_i + log b_j + (f_i + g_j - C_ij) / eps.
   torch::Tensor log_plan_block(const torch::Tensor& f, const torch::Tensor& g, int64_t k) const;
 

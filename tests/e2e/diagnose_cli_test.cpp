@@ -73,9 +73,12 @@ TEST(DiagnoseCli, ReportsAsymmetryAndCirculation) {
   EXPECT_LT(json_value(gauge, "remainder_share"), 1.0);
   EXPECT_GT(json_value(gauge, "learned_energy_distance"), 0.0);
   EXPECT_GT(json_value(gauge, "conservative_energy_distance"), 0.0);
-  // The floor: a second fit, to grad phi, which has no remainder (exact divergences at d = 2).
-  EXPECT_GT(json_value(gauge, "remainder_fit_floor"), 0.0);
-  EXPECT_LT(json_value(gauge, "remainder_fit_floor"), 1.0);
+  // The fit's error: a second fit, to the remainder; what is left of the share without it.
+  EXPECT_GE(json_value(gauge, "remainder_fit_error"), 0.0);
+  EXPECT_GE(json_value(gauge, "remainder_refined"), 0.0);
+  // |r - h|^2 <= 2 |r|^2 + 2 |h|^2.
+  EXPECT_LE(json_value(gauge, "remainder_refined"),
+            2 * (json_value(gauge, "remainder_share") + json_value(gauge, "remainder_fit_error")));
   EXPECT_EQ(json_value(gauge, "gauge_divergence_probes"), 0.0);
 
   EXPECT_EQ(run_command(flowlab() + " diagnose " + run + " --times 1.5").exit_code, 2);

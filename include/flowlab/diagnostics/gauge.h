@@ -38,16 +38,19 @@ struct GaugeFields {
   solvers::Field field;               ///< f
   solvers::Field potential_gradient;  ///< grad phi, fitted to f
   solvers::Field score;               ///< s, the score of p_t (the model's own where p_t is unknown)
-  /// Optional: grad psi, fitted the same way to grad phi, a field with no remainder at all; what its
-  /// fit misses is the share the fitting procedure alone leaves, the floor under remainder_share.
-  solvers::Field reference_gradient;
+  /// Optional: grad psi, fitted the same way to the remainder f - grad phi. The true remainder r* is
+  /// orthogonal to every gradient (in L2 over t and x_t), so f - grad phi = r* + e with e, the first
+  /// fit's error, a gradient; grad psi takes out what it can of e. E|r - grad psi|^2 >= E|r*|^2 for any
+  /// psi: the refined share is a tighter upper bound than the share itself.
+  solvers::Field remainder_gradient;
 };
 
 struct GaugeReport {
   double remainder_share = 0.0;  ///< E|r|^2 / E|f|^2 at the points
-  /// E|grad phi - grad psi|^2 / E|f|^2 with grad psi of GaugeFields::reference_gradient (NaN without one):
-  /// a remainder share near this floor is within the fit's own error.
-  double fit_floor = std::numeric_limits<double>::quiet_NaN();
+  /// With GaugeFields::remainder_gradient (NaN without): E|grad psi|^2 / E|f|^2, the part of the share
+  /// found to be the first fit's error, and E|r - grad psi|^2 / E|f|^2, the share without it.
+  double fit_error_share = std::numeric_limits<double>::quiet_NaN();
+  double refined_share = std::numeric_limits<double>::quiet_NaN();
   /// rms(div r + r . s): how far r is from the gauge condition div(p r) / p = 0; s is the score of p_t.
   double gauge_residual_rms = 0.0;
   /// The same relative to rms(div f + f . s), the field's own (meaningful when f is not itself a gauge field).
