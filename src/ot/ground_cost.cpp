@@ -22,13 +22,15 @@ torch::Tensor squared_distances(const torch::Tensor& x, const torch::Tensor& y) 
     const torch::Tensor cross = torch::matmul(x, y.transpose(-1, -2));
     return (x.pow(2).sum(-1, true) + y.pow(2).sum(-1).unsqueeze(-2) - 2 * cross).clamp_min(0);
   }
-  // |x|^2 + |y|^2 - 2 x.y as one batched GEMM onto the norms: two n x m buffers, not five.
+  // |x|^2 + |y|^2 - 2 x.y as one GEMM of augmented points, [x, |x|^2, 1] . [-2 y, 1, |y|^2]: the
+  // result is the only n x m buffer (a fresh one costs a pass in page faults).
   const int64_t n = x.size(-2), m = y.size(-2), d = x.size(-1);
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end() - 1);
   shape.push_back(m);
   const torch::Tensor x3 = x.reshape({-1, n, d}), y3 = y.reshape({-1, m, d});
-  const torch::Tensor norms = x3.pow(2).sum(-1, true) + y3.pow(2).sum(-1).unsqueeze(-2);
-  return torch::baddbmm(norms, x3, y3.transpose(1, 2), /*beta=*/1, /*alpha=*/-2).clamp_min_(0).reshape(shape);
+  const torch::Tensor x_aug = torch::cat({x3, x3.pow(2).sum(-1, true), torch::ones({x3.size(0), n, 1}, x3.options())}, 2);
+  const torch::Tensor y_aug = torch::cat({-2 * y3, torch::ones({y3.size(0), m, 1}, y3.options()), y3.pow(2).sum(-1, true)}, 2);
+  return torch::bmm(x_aug, y_aug.transpose(1, 2)).clamp_min_(0).reshape(shape);
 }
 
 }  // namespace

@@ -13,8 +13,9 @@ constexpr int64_t kMaxWholeEntries = int64_t{1} << 27;
 constexpr int64_t kAutoBlockColumns = 4096;
 // Below this many entries per problem, one batched product beats a loop.
 constexpr int64_t kSmallKernel = int64_t{1} << 16;
-// Entries of K o C formed at once for the transport cost.
-constexpr int64_t kChunkEntries = int64_t{1} << 22;
+// Entries of K o C formed at once for the transport cost: small enough for malloc to reuse the buffer
+// (not a fresh mapping, with its page faults, per chunk).
+constexpr int64_t kChunkEntries = int64_t{1} << 18;
 
 // K [B, n, m] (possibly a transposed view) times v [B, m], as [B, n]. Large
 // matrices go one by one through mv, which reads a transposed view in place
