@@ -4,6 +4,9 @@
 #include <c10/util/Exception.h>
 
 #include <iostream>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "commands.h"
 #include "flowlab/core/error.h"
@@ -137,9 +140,21 @@ int dispatch(int argc, char** argv) {
   return list_command(family);
 }
 
+// Large tensors come from the heap and stay there once freed: glibc maps each allocation above a
+// threshold afresh and unmaps it on free, so every new n x m buffer (a cost matrix, a kernel, an
+// activation) costs a pass of page faults, about as much as computing it. One process runs one
+// command, so holding on to freed memory until exit is the better trade.
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();
   flowlab::init_logging();
   try {
     return dispatch(argc, argv);

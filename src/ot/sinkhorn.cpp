@@ -72,7 +72,10 @@ std::vector<double> eps_schedule(const detail::CostBlocks& costs, const Sinkhorn
   }
   std::vector<double> stages;
   if (o.eps_scaling < 1) {
-    for (double e = start; e > o.eps; e *= o.eps_scaling) stages.push_back(e);
+    // A stage within sqrt(scaling) of eps is skipped: it would cost a kernel pass for a warm start
+    // barely better than the one before it.
+    const double last = o.eps / std::sqrt(o.eps_scaling);
+    for (double e = start; e > last; e *= o.eps_scaling) stages.push_back(e);
   }
   stages.push_back(o.eps);
   return stages;
