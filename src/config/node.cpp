@@ -280,9 +280,10 @@ std::string Node::location(const std::string& key) const {
     if (dot == std::string::npos) break;
     prefix = prefix.substr(0, dot);
   }
+  // A missing key gives an invalid node, which YAML::Node::reset refuses: point at the section then.
+  const YAML::Node found = key.empty() ? impl_->node : impl_->lookup(key);
   YAML::Node at;
-  at.reset(key.empty() ? impl_->node : impl_->lookup(key));
-  if (!at.IsDefined() || at.Mark().is_null()) at.reset(impl_->node);
+  at.reset(found.IsDefined() && !found.Mark().is_null() ? found : impl_->node);
   if (at.Mark().is_null()) return impl_->doc->source;
   return impl_->doc->source + ":" + std::to_string(at.Mark().line + 1) + ":" +
          std::to_string(at.Mark().column + 1);

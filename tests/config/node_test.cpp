@@ -92,6 +92,17 @@ TEST(ConfigNode, ExpectReportsFoundValue) {
   EXPECT_EQ(msg, "train.optimizer.lr: expected a number > 0, got '-0.1' (moons.yaml:5:9)");
 }
 
+TEST(ConfigNode, ExpectOnAMissingKeyPointsAtItsSection) {
+  // A check of a key that is not there (a condition between two keys, one of them defaulted) is a
+  // ConfigError at the section, not yaml-cpp's InvalidNode.
+  Node root = Node::parse("data:\n  noise: 0.1\n", "d.yaml");
+  Node data = root.section("data");
+  const std::string msg = config_error_of([&] { data.expect(false, "radius", "a number > 0"); });
+  EXPECT_EQ(msg, "data.radius: expected a number > 0, got nothing (d.yaml:2:3)");
+  EXPECT_NE(config_error_of([&] { Node::parse("", "e.yaml").expect(false, "x", "y"); }).find("x: expected y"),
+            std::string::npos);
+}
+
 TEST(ConfigNode, ChoiceSuggestsClosest) {
   Node root = Node::parse("solver: huen\n", "s.yaml");
   const std::string msg =
