@@ -21,6 +21,7 @@ constexpr int64_t kChunkEntries = int64_t{1} << 18;
 // matrices go one by one through mv, which reads a transposed view in place
 // (BLAS gemv); a batched matmul may copy it first.
 torch::Tensor kernel_product(const torch::Tensor& kernel, const torch::Tensor& v) {
+  if (kernel.size(0) == 1) return torch::mv(kernel[0], v[0]).unsqueeze(0);
   if (kernel.size(1) * kernel.size(2) < kSmallKernel) return torch::matmul(kernel, v.unsqueeze(2)).squeeze(2);
   std::vector<torch::Tensor> out;
   for (int64_t b = 0; b < kernel.size(0); ++b) out.push_back(torch::mv(kernel[b], v[b]));
@@ -123,10 +124,11 @@ torch::Tensor Softmin::rows(const torch::Tensor& g) {
     if (!drifted(shift)) {
       const torch::Tensor s = kernel_product(kernel_, b_ * shift.exp());
       const torch::Tensor f = f0_ - eps_ * s.log();
-      if (all_finite(f)) return f;
+      if ((finite_ = all_finite(f))) return f;
     }
   }
   torch::Tensor f = exact_rows(g);
+  finite_ = all_finite(f);
   if (costs_.whole()) stabilise(f, g);
   return f;
 }
@@ -137,10 +139,11 @@ torch::Tensor Softmin::cols(const torch::Tensor& f) {
     if (!drifted(shift)) {
       const torch::Tensor t = kernel_product(kernel_.transpose(1, 2), a_ * shift.exp());
       const torch::Tensor g = g0_ - eps_ * t.log();
-      if (all_finite(g)) return g;
+      if ((finite_ = all_finite(g))) return g;
     }
   }
   torch::Tensor g = exact_cols(f);
+  finite_ = all_finite(g);
   if (costs_.whole()) stabilise(f, g);
   return g;
 }

@@ -66,6 +66,8 @@ class Softmin {
   double eps() const { return eps_; }
   torch::Tensor rows(const torch::Tensor& g);
   torch::Tensor cols(const torch::Tensor& f);
+  /// Whether the last rows() or cols() came out finite (checked once, where it was computed).
+  bool finite() const { return finite_; }
   /// The sums of the plan of (f, g) from the held kernel, P = diag(u) K diag(v) with u = a exp((f - f0) / eps)
   /// and v = b exp((g - g0) / eps): two matrix-vector products and one pass over K C, no exp pass. Only
   /// in float64 (in float32 the rounding of f + g - C at small eps is what the caller checks for, and
@@ -86,6 +88,7 @@ class Softmin {
   // Kernel state (whole matrix only).
   torch::Tensor f0_, g0_, kernel_;
   double max_shift_;
+  bool finite_ = true;
 };
 
 }  // namespace flowlab::ot::detail
