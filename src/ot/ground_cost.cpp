@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <stdexcept>
-#include <vector>
 
 namespace flowlab::ot {
 namespace {
@@ -17,20 +16,13 @@ constexpr int64_t kCdistNeverMatmul = 2;
 
 torch::Tensor squared_distances(const torch::Tensor& x, const torch::Tensor& y) {
   if (x.size(-1) <= kMaxExactDims) return (x.unsqueeze(-2) - y.unsqueeze(-3)).pow(2).sum(-1);
-  const auto x_batch = x.sizes().slice(0, x.dim() - 2), y_batch = y.sizes().slice(0, y.dim() - 2);
-  if (x_batch != y_batch) {  // broadcast batches
-    const torch::Tensor cross = torch::matmul(x, y.transpose(-1, -2));
-    return (x.pow(2).sum(-1, true) + y.pow(2).sum(-1).unsqueeze(-2) - 2 * cross).clamp_min(0);
-  }
   // |x|^2 + |y|^2 - 2 x.y as one GEMM of augmented points, [x, |x|^2, 1] . [-2 y, 1, |y|^2]: the
   // result is the only n x m buffer (a fresh one costs a pass in page faults).
-  const int64_t n = x.size(-2), m = y.size(-2), d = x.size(-1);
-  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end() - 1);
-  shape.push_back(m);
-  const torch::Tensor x3 = x.reshape({-1, n, d}), y3 = y.reshape({-1, m, d});
-  const torch::Tensor x_aug = torch::cat({x3, x3.pow(2).sum(-1, true), torch::ones({x3.size(0), n, 1}, x3.options())}, 2);
-  const torch::Tensor y_aug = torch::cat({-2 * y3, torch::ones({y3.size(0), m, 1}, y3.options()), y3.pow(2).sum(-1, true)}, 2);
-  return torch::bmm(x_aug, y_aug.transpose(1, 2)).clamp_min_(0).reshape(shape);
+  const torch::Tensor x_aug = torch::cat({x, x.pow(2).sum(-1, true), torch::ones_like(x.narrow(-1, 0, 1))}, -1);
+  const torch::Tensor y_aug = torch::cat({-2 * y, torch::ones_like(y.narrow(-1, 0, 1)), y.pow(2).sum(-1, true)}, -1);
+  const torch::Tensor c = torch::matmul(x_aug, y_aug.transpose(-1, -2));
+  // In place only outside autograd (clamp_min's derivative needs its input).
+  return c.requires_grad() ? c.clamp_min(0) : c.clamp_min_(0);
 }
 
 }  // namespace
