@@ -198,7 +198,6 @@ int diagnose_command(const DiagnoseArgs& args) {
   auto gen = data::make_generator(seed);
   // The conservative part grad phi of the velocity, fitted over all t (an energy network),
   // and grad psi, fitted the same way to the remainder: the fit's own error (see GaugeFields).
-  std::shared_ptr<nn::EnergyMlp> potential;
   solvers::Field gradient, remainder_gradient;
   // Exact divergences up to kExactMaxDim, Hutchinson's with --probes (rounded up to even) beyond.
   const int64_t gauge_probes = dim <= kExactMaxDim ? 0 : std::max<int64_t>(2, args.probes + args.probes % 2);
