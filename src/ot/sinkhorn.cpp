@@ -300,7 +300,7 @@ void solve_cross(SinkhornResult& r, const Problem& p, const detail::CostBlocks& 
                                   marginal_error(p.a, r.f, f_new, softmin.eps()));
     errors.push_back(error);
     const size_t k = errors.size();
-    constexpr size_t kSpan = 8;
+    constexpr size_t kSpan = 4;
     constexpr double kMaxRelaxation = 1.95;
     if (adaptive && final_stage && !gave_up && k > kSpan && errors[k - 1 - kSpan] > 0 && error > 0) {
       // The rate over the last kSpan updates, lambda, gives plain Sinkhorn's
