@@ -37,11 +37,6 @@ class CostBlocks {
   std::vector<int64_t> starts_;
 };
 
-/// Whether every entry of t is finite, by one reduction (isfinite is four ops in LibTorch 1.13): a sum is
-/// NaN or infinite when an entry is. A sum of finite entries that overflows also reads as non-finite,
-/// which only sends a caller to its exact path.
-bool all_finite(const torch::Tensor& t);
-
 /// The marginals and transport cost of a plan, in float64.
 struct PlanSums {
   torch::Tensor rows;       ///< [B, n]

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "flowlab/core/error.h"
+#include "support/config_error.h"
 #include "support/helpers.h"
 
 namespace flowlab::io {
@@ -18,18 +19,7 @@ namespace {
 using testing::TempDir;
 using testing::run_python;
 
-// Runs `action`, expecting an Error whose message contains every fragment.
-void expect_error_mentioning(const std::function<void()>& action, const std::vector<std::string>& fragments) {
-  try {
-    action();
-    ADD_FAILURE() << "no Error thrown";
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(message.find(fragment), std::string::npos) << "'" << fragment << "' missing from: " << message;
-    }
-  }
-}
+using testing::expect_error;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -180,16 +170,16 @@ TEST(Npy, ReadsWhatNumpyWrites) {
 TEST(Npy, MissingFileNamesTheFile) {
   TempDir dir;
   const std::string file = dir.file("nowhere.npy");
-  expect_error_mentioning([&] { read_npy(file); }, {file, "No such file"});
+  expect_error([&] { read_npy(file); }, {file, "No such file"});
 }
 
 TEST(Npy, BadMagicNamesTheFile) {
   TempDir dir;
   const std::string file = dir.file("text.npy");
   write_bytes(file, "x,y\n1,2\n3,4\n");
-  expect_error_mentioning([&] { read_npy(file); }, {file, "magic"});
+  expect_error([&] { read_npy(file); }, {file, "magic"});
   write_bytes(file, "\x93NU");  // shorter than the magic string
-  expect_error_mentioning([&] { read_npy(file); }, {file, "magic"});
+  expect_error([&] { read_npy(file); }, {file, "magic"});
 }
 
 TEST(Npy, TruncatedDataNamesTheFileAndSizes) {
@@ -198,9 +188,9 @@ TEST(Npy, TruncatedDataNamesTheFileAndSizes) {
   write_npy(file, torch::ones({10, 10}, torch::kFloat64));
   const std::string bytes = read_bytes(file);
   write_bytes(file, bytes.substr(0, bytes.size() - 8));
-  expect_error_mentioning([&] { read_npy(file); }, {file, "truncated", "800 bytes", "(10, 10)"});
+  expect_error([&] { read_npy(file); }, {file, "truncated", "800 bytes", "(10, 10)"});
   write_bytes(file, bytes.substr(0, 30));  // cut inside the header
-  expect_error_mentioning([&] { read_npy(file); }, {file, "truncated"});
+  expect_error([&] { read_npy(file); }, {file, "truncated"});
 }
 
 TEST(Npy, MalformedHeadersNameTheFileAndProblem) {
@@ -218,11 +208,11 @@ TEST(Npy, MalformedHeadersNameTheFileAndProblem) {
   for (const auto& [dict, problem] : cases) {
     write_bytes(file, npy_with_header(dict, data));
     SCOPED_TRACE(dict);
-    expect_error_mentioning([&] { read_npy(file); }, {file, problem});
+    expect_error([&] { read_npy(file); }, {file, problem});
   }
   // A shape far larger than the file is reported before any allocation.
   write_bytes(file, npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }", data));
-  expect_error_mentioning([&] { read_npy(file); }, {file, "truncated"});
+  expect_error([&] { read_npy(file); }, {file, "truncated"});
 }
 
 TEST(Npy, UnsupportedDtypesAreNamed) {
@@ -236,9 +226,9 @@ TEST(Npy, UnsupportedDtypesAreNamed) {
       "np.save(d + 'str.npy', np.array(['ab', 'c']))\n");
   for (const char* name : {"c8.npy", "u2.npy", "rec.npy", "str.npy"}) {
     SCOPED_TRACE(name);
-    expect_error_mentioning([&] { read_npy(dir.file(name)); }, {dir.file(name), "unsupported .npy dtype"});
+    expect_error([&] { read_npy(dir.file(name)); }, {dir.file(name), "unsupported .npy dtype"});
   }
-  expect_error_mentioning([&] { write_npy(dir.file("bf16.npy"), torch::zeros({2}, torch::kBFloat16)); },
+  expect_error([&] { write_npy(dir.file("bf16.npy"), torch::zeros({2}, torch::kBFloat16)); },
                           {dir.file("bf16.npy"), "BFloat16"});
   EXPECT_FALSE(std::filesystem::exists(dir.file("bf16.npy")));
 }

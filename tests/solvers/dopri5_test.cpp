@@ -13,6 +13,7 @@
 #include "flowlab/solvers/solver.h"
 #include "solvers/analytic_odes.h"
 #include "support/helpers.h"
+#include "support/config_error.h"
 
 namespace flowlab::solvers {
 namespace {
@@ -30,15 +31,7 @@ SolverOptions tolerances(double tol) {
   return options;
 }
 
-std::string error_message(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a flowlab::Error";
-  return "";
-}
+using testing::error_of;
 
 // Each problem is solved at four tolerances: the error at t1 stays within a
 // small multiple of the tolerance, and shrinks (while the work grows) as the
@@ -187,7 +180,7 @@ TEST(Dopri5, StepCapThrowsAndExactCapPasses) {
 
   options.max_steps = 10;
   const std::string message =
-      error_message([&] { make_solver("dopri5", options)->integrate(rotation_field(), x0, 0.0, 1.0); });
+      error_of([&] { make_solver("dopri5", options)->integrate(rotation_field(), x0, 0.0, 1.0); });
   EXPECT_NE(message.find("2 of 2 samples did not reach t=1 within max_steps=10"), std::string::npos) << message;
   EXPECT_NE(message.find("they reached t in ["), std::string::npos) << message;
 }
@@ -199,7 +192,7 @@ TEST(Dopri5, NonFiniteFieldNamesTheTime) {
     const torch::Tensor beyond = (t > 0.5).view({-1, 1});
     return torch::where(beyond, torch::full_like(x, NAN), -x);
   };
-  const std::string message = error_message(
+  const std::string message = error_of(
       [&] { make_solver("dopri5", tolerances(1e-6))->integrate(field, torch::ones({2, 2}, torch::kDouble), 0.0, 1.0); });
   EXPECT_NE(message.find("underflowed for 2 of 2 samples at t=0.5"), std::string::npos) << message;
   EXPECT_NE(message.find("non-finite"), std::string::npos) << message;
@@ -207,7 +200,7 @@ TEST(Dopri5, NonFiniteFieldNamesTheTime) {
 
 TEST(Dopri5, NonFiniteFieldAtTheStart) {
   const Field field = [](const torch::Tensor& x, const torch::Tensor&) { return x / 0.0; };
-  const std::string message = error_message(
+  const std::string message = error_of(
       [&] { make_solver("dopri5", tolerances(1e-6))->integrate(field, torch::ones({3, 1}, torch::kDouble), 0.25, 1.0); });
   EXPECT_NE(message.find("non-finite values at t=0.25 for 3 of 3 samples"), std::string::npos) << message;
 }
