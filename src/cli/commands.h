@@ -69,7 +69,7 @@ struct OtArgs {
   std::string a, b;  ///< .npy point clouds [n, d] and [m, d]
   std::string metric = "sinkhorn";
   std::string cost = "sqeuclidean", value = "kl";
-  double eps = 0.05, scaling = 0.5, tolerance = 1e-6, relaxation = 0.0;
+  double eps = 0.05, scaling = 0.5, tolerance = 1e-6, relaxation = 0.0, value_tolerance = 1e-5;
   int64_t max_iterations = 10000;
   int64_t projections = 256;
   double p = 2.0, bandwidth = 0.0;

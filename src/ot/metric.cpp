@@ -81,6 +81,7 @@ class MmdMetric : public Metric {
 struct SinkhornMetricOptions {
   SinkhornOptions sinkhorn;
   SinkhornValue value = SinkhornValue::kl;
+  double value_tolerance = 1e-5;
   static SinkhornMetricOptions read(config::Node& node) {
     SinkhornMetricOptions options;
     SinkhornOptions& o = options.sinkhorn;
@@ -90,6 +91,10 @@ struct SinkhornMetricOptions {
                                                "ground cost"));
     options.value = parse_sinkhorn_value(
         node.get_choice("value", "kl", {"kl", "entropy", "transport"}, "which value is debiased (see README)"));
+    options.value_tolerance = node.get<double>(
+        "value_tolerance", options.value_tolerance,
+        "report a run short of tolerance when its value is certified within this x |value|");
+    node.expect(options.value_tolerance >= 0, "value_tolerance", "a number >= 0");
     return options;
   }
 };
@@ -101,7 +106,7 @@ class SinkhornMetric : public Metric {
     const auto flat = [](const torch::Tensor& t) { return t.detach().flatten(1).to(torch::kFloat64); };
     const SinkhornDivergence d = sinkhorn_divergence(flat(x), flat(y).to(x.device()), {}, {}, options_.sinkhorn,
                                                      options_.value);
-    if (!d.converged()) {
+    if (!d.accepted(options_.value_tolerance)) {
       // NaN, not a number that is not the divergence.
       log_warn("sinkhorn metric: " + d.summary() + "; reported as NaN (raise eps or max_iterations)");
       return std::numeric_limits<double>::quiet_NaN();

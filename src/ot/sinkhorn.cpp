@@ -99,6 +99,48 @@ double marginal_error(const torch::Tensor& w, const torch::Tensor& g, const torc
 }
 
 
+// A certified bound on |<a, f> + <b, g> - OT_eps| per problem [B], in float64. Weak duality gives
+// D = <a, f> + <b, g> - eps (sum P - 1) <= OT_eps for any potentials; any coupling Q of a and b gives
+// OT_eps <= <Q, C> + eps KL(Q | a b^T). Q rounds the plan P of (f, g) onto the couplings (Altschuler,
+// Weed & Rigollet 2017): rows scaled down to a, then columns down to b, then the missing mass
+// added as the outer product of the deficits. Three passes over the plan's blocks.
+torch::Tensor certified_bound(const Problem& p, const detail::CostBlocks& costs, const detail::Softmin& softmin,
+                              const torch::Tensor& f, const torch::Tensor& g, const torch::Tensor& rows) {
+  const auto f64 = [](const torch::Tensor& t) { return t.to(torch::kFloat64); };
+  const double eps = softmin.eps();
+  const torch::Tensor a = f64(p.log_a).exp(), b = f64(p.log_b).exp();
+  const torch::Tensor log_ab_rows = f64(p.log_a).unsqueeze(2);
+  const auto plan = [&](int64_t k) { return f64(softmin.log_plan_block(f, g, k)).exp(); };
+  const auto down_to = [](const torch::Tensor& target, const torch::Tensor& sums) {
+    return torch::where(sums > target, target / sums, torch::ones_like(sums));
+  };
+  const torch::Tensor row_scale = down_to(a, rows).unsqueeze(2);
+  std::vector<torch::Tensor> scaled_columns;
+  for (int64_t k = 0; k < costs.count(); ++k) scaled_columns.push_back((row_scale * plan(k)).sum(1));
+  const torch::Tensor columns1 = torch::cat(scaled_columns, 1);
+  const torch::Tensor column_scale = down_to(b, columns1);
+  torch::Tensor rows2 = torch::zeros_like(a);
+  for (int64_t k = 0; k < costs.count(); ++k) {
+    const torch::Tensor scale = column_scale.narrow(1, costs.start(k), costs.width(k)).unsqueeze(1);
+    rows2 += (row_scale * plan(k) * scale).sum(2);
+  }
+  const torch::Tensor deficit_a = (a - rows2).clamp_min(0), deficit_b = (b - column_scale * columns1).clamp_min(0);
+  const torch::Tensor missing = deficit_a.sum(1, true);
+  const torch::Tensor spread_a = torch::where(missing > 0, deficit_a / missing, torch::zeros_like(deficit_a));
+  torch::Tensor primal = torch::zeros({a.size(0)}, a.options());
+  for (int64_t k = 0; k < costs.count(); ++k) {
+    const auto cols = [&](const torch::Tensor& t) { return t.narrow(1, costs.start(k), costs.width(k)).unsqueeze(1); };
+    const torch::Tensor q = row_scale * plan(k) * cols(column_scale) + spread_a.unsqueeze(2) * cols(deficit_b);
+    // Q log(Q / (a b)), with 0 log 0 = 0 (also where a weight is 0).
+    const torch::Tensor log_ratio = q.log() - log_ab_rows - cols(f64(p.log_b));
+    const torch::Tensor entropy = torch::where(q > 0, q * log_ratio, torch::zeros_like(q));
+    primal += (q * f64(costs.block(k))).sum({1, 2}) + eps * entropy.sum({1, 2});
+  }
+  const torch::Tensor value = (a * f64(f)).sum(1) + (b * f64(g)).sum(1);
+  const torch::Tensor dual = value - eps * (rows.sum(1) - 1);
+  return torch::maximum(primal - value, value - dual);
+}
+
 // Everything after the iterations: values, plan, gradients.
 void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs, const detail::Softmin& softmin,
             const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& a, const torch::Tensor& b,
@@ -131,6 +173,9 @@ void finish(SinkhornResult& r, const Problem& p, const detail::CostBlocks& costs
   const double explicit_error = std::max(l1(sums.rows, p.log_a), l1(sums.columns, p.log_b));
   if (r.report.finite) r.report.marginal_error = std::max(r.report.marginal_error, explicit_error);
   r.report.converged = r.report.finite && r.report.marginal_error <= o.tolerance;
+  if (r.report.finite && (o.certify || !r.report.converged)) {
+    r.report.value_error_bound = certified_bound(p, costs, softmin, r.f, r.g, sums.rows).max().item<double>();
+  }
   torch::Tensor kl = (p.log_a.exp() * r.f).sum(1) + (p.log_b.exp() * r.g).sum(1);
 
   // Envelope theorem: dOT/dC_ij = P_ij, dOT/da = f, dOT/db = g. Attached per
@@ -254,6 +299,7 @@ std::string SinkhornReport::summary() const {
   out << (converged ? "converged" : "NOT converged") << " after " << iterations << " iterations (" << stages
       << " eps stage" << (stages == 1 ? "" : "s") << "), marginal error " << marginal_error;
   if (!finite) out << "; the iterates overflowed (raise eps or use float64)";
+  if (!converged && std::isfinite(value_error_bound)) out << "; value certified within " << value_error_bound;
   return out.str();
 }
 
@@ -417,6 +463,19 @@ bool SinkhornDivergence::converged() const {
   return cross.report.converged && self_x.report.converged && self_y.report.converged;
 }
 
+double SinkhornDivergence::value_error_bound() const {
+  if (kind == SinkhornValue::transport) return std::numeric_limits<double>::quiet_NaN();
+  return cross.report.value_error_bound +
+         0.5 * (self_x.report.value_error_bound + self_y.report.value_error_bound);  // NaN if one is
+}
+
+bool SinkhornDivergence::accepted(double relative_tolerance) const {
+  if (converged()) return true;
+  const double bound = value_error_bound();  // NaN compares false
+  return cross.report.finite && self_x.report.finite && self_y.report.finite &&
+         bound <= relative_tolerance * value.abs().min().item<double>();
+}
+
 std::string SinkhornDivergence::summary() const {
   return "cross: " + cross.report.summary() + "; x-x: " + self_x.report.summary() +
          "; y-y: " + self_y.report.summary();
@@ -426,9 +485,12 @@ SinkhornDivergence sinkhorn_divergence(const torch::Tensor& x, const torch::Tens
                                        const torch::Tensor& b, const SinkhornOptions& options,
                                        SinkhornValue value) {
   SinkhornDivergence d;
+  d.kind = value;
   d.cross = sinkhorn(x, y, a, b, options);
-  d.self_x = sinkhorn_self(x, a, options);
-  d.self_y = sinkhorn_self(y, b, options);
+  SinkhornOptions self_options = options;
+  self_options.certify = options.certify || !d.cross.report.converged;
+  d.self_x = sinkhorn_self(x, a, self_options);
+  d.self_y = sinkhorn_self(y, b, self_options);
   d.value = d.cross.value(value) - 0.5 * (d.self_x.value(value) + d.self_y.value(value));
   return d;
 }

@@ -49,6 +49,14 @@ TEST(OtCli, DistancesBetweenNpyCloudsMatchPot) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("\"converged\": false"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("did not converge"), std::string::npos) << r.output;
+  // Short of --tolerance, but the value certified within --value-tolerance x |value|: a note, exit 0.
+  r = run_command(flowlab() + " ot" + clouds + " --max-iter 30 --value-tolerance 0.5 --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"converged\": false"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"accepted\": true"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("value is certified within"), std::string::npos) << r.output;
+  r = run_command(flowlab() + " ot" + clouds + " --max-iter 30 --value-tolerance 1e-12 --json");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
   // Bad input: unequal sizes for exact, missing files, unknown metrics.
   run_python("import numpy as np\nnp.save('" + dir.file("z.npy") + "', np.zeros((7, 2)))\n");
   r = run_command(flowlab() + " ot " + dir.file("x.npy") + " " + dir.file("z.npy") + " --metric exact");

@@ -68,6 +68,20 @@ TEST(MetricRegistry, CreatedMetricsComputeTheFreeFunctions) {
                    std::sqrt(exact_transport(x64.narrow(0, 0, 50), y64.narrow(0, 0, 50)).cost.item<double>()));
   // Not converged: NaN, never a wrong number.
   EXPECT_TRUE(std::isnan(make_metric("type: sinkhorn\neps: 0.001\nmax_iterations: 3")->compute(x, y, gen)));
+  // Short of the marginal tolerance but certified within value_tolerance x |value|: reported.
+  o.eps = 0.05;
+  o.max_iterations = 40;
+  const SinkhornDivergence cut = sinkhorn_divergence(x64, y64, {}, {}, o);
+  ASSERT_FALSE(cut.converged());
+  const double relative = cut.value_error_bound() / std::abs(cut.value.item<double>());
+  ASSERT_LT(relative, 0.5);
+  EXPECT_DOUBLE_EQ(make_metric("type: sinkhorn\neps: 0.05\nmax_iterations: 40\nvalue_tolerance: " +
+                               std::to_string(2 * relative))
+                       ->compute(x, y, gen),
+                   cut.value.item<double>());
+  EXPECT_TRUE(std::isnan(make_metric("type: sinkhorn\neps: 0.05\nmax_iterations: 40\nvalue_tolerance: " +
+                                     std::to_string(relative / 2))
+                             ->compute(x, y, gen)));
 }
 
 TEST(MetricRegistry, BadOptionsAreConfigErrors) {
@@ -77,6 +91,7 @@ TEST(MetricRegistry, BadOptionsAreConfigErrors) {
   EXPECT_THROW(make_metric("type: energy"), ConfigError);
   EXPECT_THROW(make_metric("type: sinkhorn\neps: 0"), ConfigError);
   EXPECT_THROW(make_metric("type: sinkhorn\ncost: l1"), ConfigError);
+  EXPECT_THROW(make_metric("type: sinkhorn\nvalue_tolerance: -1"), ConfigError);
 }
 
 }  // namespace
