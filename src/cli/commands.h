@@ -71,6 +71,7 @@ struct OtArgs {
   std::string cost = "sqeuclidean", value = "kl";
   double eps = 0.05, scaling = 0.5, tolerance = 1e-6, relaxation = 0.0, value_tolerance = 1e-5;
   int64_t max_iterations = 10000;
+  int64_t repeat = 1;  ///< computations timed; the fastest is reported
   int64_t projections = 256;
   double p = 2.0, bandwidth = 0.0;
   uint64_t seed = 0;

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
+#include "flowlab/core/threads.h"
 
 namespace {
 
@@ -122,6 +123,8 @@ int dispatch(int argc, char** argv) {
   ot_cmd->add_option("--device", ot.device, "cpu or cuda (default cpu)");
   ot_cmd->add_flag("--float32", ot.float32, "compute in float32 (default float64)");
   ot_cmd->add_flag("--json", ot.json, "print one JSON object instead of text");
+  ot_cmd->add_option("--repeat", ot.repeat, "compute N times in this process and report the fastest (benchmarks)")
+      ->check(CLI::PositiveNumber);
 
   std::string family;
   auto* list_cmd = app.add_subcommand("list", "list components with their options, defaults and docs");
@@ -157,6 +160,7 @@ void keep_freed_memory() {
 
 int main(int argc, char** argv) {
   keep_freed_memory();
+  flowlab::use_threads();  // every command; a run's `run.threads` overrides it
   flowlab::init_logging();
   try {
     return dispatch(argc, argv);

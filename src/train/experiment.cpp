@@ -1,12 +1,11 @@
 #include "flowlab/train/experiment.h"
 
-#include <sched.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <thread>
 
+#include "flowlab/core/threads.h"
 #include "flowlab/data/source.h"
 #include "flowlab/train/ema.h"
 
@@ -93,18 +92,12 @@ torch::Device resolve_device(const std::string& name) {
   }
 }
 
-int64_t available_cores() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 Experiment::Experiment(config::Node root) : config(std::move(root)) {
   register_all();
   config::Node run_node = config.section("run");
   run = RunOptions::read(run_node);
   device = resolve_device(run.device);
-  at::set_num_threads(static_cast<int>(run.threads > 0 ? run.threads : available_cores()));
+  use_threads(run.threads);
 
   task = config.get_choice("task", task, {"flow_matching", "monge_map"},
                            "flow_matching (a field on a path) or monge_map (a map T from the source to the data)");

@@ -57,6 +57,10 @@ TEST(OtCli, DistancesBetweenNpyCloudsMatchPot) {
   EXPECT_NE(r.output.find("value is certified within"), std::string::npos) << r.output;
   r = run_command(flowlab() + " ot" + clouds + " --max-iter 30 --value-tolerance 1e-12 --json");
   EXPECT_EQ(r.exit_code, 1) << r.output;
+  // --repeat N times N computations and reports the fastest.
+  r = run_command(flowlab() + " ot" + clouds + " --repeat 2 --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"repeat\": 2"), std::string::npos) << r.output;
   // Bad input: unequal sizes for exact, missing files, unknown metrics.
   run_python("import numpy as np\nnp.save('" + dir.file("z.npy") + "', np.zeros((7, 2)))\n");
   r = run_command(flowlab() + " ot " + dir.file("x.npy") + " " + dir.file("z.npy") + " --metric exact");

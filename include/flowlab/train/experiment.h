@@ -117,7 +117,5 @@ class Experiment {
 
 /// The device `run.device` names ("auto" picks CUDA when LibTorch has it).
 torch::Device resolve_device(const std::string& name);
-/// Cores this process may run on.
-int64_t available_cores();
 
 }  // namespace flowlab::train
