@@ -115,7 +115,8 @@ int dispatch(int argc, char** argv) {
   ot_cmd->add_option("--tolerance", ot.tolerance, "marginal error (L1) to stop at (default 1e-6)");
   ot_cmd->add_option("--max-iter", ot.max_iterations, "cap on Sinkhorn updates (default 10000)");
   ot_cmd->add_option("--value-tolerance", ot.value_tolerance,
-                     "accept a run short of --tolerance when its value is certified within this x |value| (default 1e-5)");
+                     "accept a run short of --tolerance when its value is certified within this x |value| (default 1e-5)")
+      ->check(CLI::NonNegativeNumber);
   ot_cmd->add_option("--projections", ot.projections, "sliced: random directions (default 256)");
   ot_cmd->add_option("--p", ot.p, "sliced: order p of W_p (default 2)");
   ot_cmd->add_option("--bandwidth", ot.bandwidth, "mmd: RBF bandwidth; 0 = median heuristic");

@@ -76,7 +76,7 @@ int ot_command(const OtArgs& args) {
       json << ", \"cost\": \"" << args.cost << "\", \"value_kind\": \"" << args.value << "\", \"eps\": " << json_number(o.eps)
            << ", \"tolerance\": " << json_number(o.tolerance) << ", \"iterations\": " << d.cross.report.iterations
            << ", \"marginal_error\": " << json_number(d.cross.report.marginal_error)
-           << ", \"value_error_bound\": " << json_number(d.value_error_bound())
+           << ", \"value_error_bound\": " << json_number(value_bound)
            << ", \"ot_xy\": " << json_number(d.cross.value(kind).item<double>())
            << ", \"ot_xx\": " << json_number(d.self_x.value(kind).item<double>())
            << ", \"ot_yy\": " << json_number(d.self_y.value(kind).item<double>());
