@@ -35,6 +35,66 @@ torch::Tensor load_points(const std::string& path, torch::Dtype dtype, torch::De
 }
 
 
+// One computation of the chosen distance: its value, and its JSON fields and text.
+struct Measurement {
+  double value = 0, value_bound = 0;
+  bool converged = true, accepted = true;
+  std::string problem;  ///< Sinkhorn's report
+  std::ostringstream json, text;
+};
+
+Measurement measure(const OtArgs& args, const torch::Tensor& x, const torch::Tensor& y) {
+  Measurement m;
+  if (args.metric == "sinkhorn") {
+    ot::SinkhornOptions o;
+    o.cost = ot::parse_ground_cost(args.cost);
+    o.eps = args.eps;
+    o.eps_scaling = args.scaling;
+    o.tolerance = args.tolerance;
+    o.relaxation = args.relaxation;
+    o.max_iterations = args.max_iterations;
+    const ot::SinkhornValue kind = ot::parse_sinkhorn_value(args.value);
+    const ot::SinkhornDivergence d = ot::sinkhorn_divergence(x, y, {}, {}, o, kind);
+    m.value = d.value.item<double>();
+    m.converged = d.converged();
+    m.accepted = d.accepted(args.value_tolerance);
+    m.value_bound = d.value_error_bound();
+    m.problem = d.summary();
+    m.json << ", \"cost\": \"" << args.cost << "\", \"value_kind\": \"" << args.value << "\", \"eps\": " << json_number(o.eps)
+           << ", \"tolerance\": " << json_number(o.tolerance) << ", \"iterations\": " << d.cross.report.iterations
+           << ", \"marginal_error\": " << json_number(d.cross.report.marginal_error)
+           << ", \"value_error_bound\": " << json_number(m.value_bound)
+           << ", \"ot_xy\": " << json_number(d.cross.value(kind).item<double>())
+           << ", \"ot_xx\": " << json_number(d.self_x.value(kind).item<double>())
+           << ", \"ot_yy\": " << json_number(d.self_y.value(kind).item<double>());
+    m.text << "Sinkhorn divergence (" << args.cost << ", " << args.value << ", eps " << o.eps << "): " << json_number(m.value)
+           << "\n  " << m.problem << "\n";
+  } else if (args.metric == "exact") {
+    if (x.size(0) != y.size(0)) {
+      throw Error("--metric exact needs clouds of equal size (got " + std::to_string(x.size(0)) + " and " +
+                  std::to_string(y.size(0)) + "); use --metric sinkhorn with a small --eps");
+    }
+    m.value = ot::exact_transport(x, y, ot::parse_ground_cost(args.cost)).cost.item<double>();
+    m.json << ", \"cost\": \"" << args.cost << "\"";
+    m.text << "exact transport cost (" << args.cost << ", optimal assignment): " << json_number(m.value) << "\n";
+  } else if (args.metric == "sliced") {
+    at::Generator gen = at::detail::createCPUGenerator(args.seed);
+    m.value = ot::sliced_wasserstein(x.cpu(), y.cpu(), args.projections, gen, args.p);
+    m.json << ", \"projections\": " << args.projections << ", \"p\": " << json_number(args.p);
+    m.text << "sliced W" << args.p << " (" << args.projections << " projections): " << json_number(m.value) << "\n";
+  } else if (args.metric == "mmd") {
+    m.value = ot::mmd(x, y, args.bandwidth);
+    m.json << ", \"bandwidth\": " << json_number(args.bandwidth > 0 ? args.bandwidth : ot::median_bandwidth(x, y));
+    m.text << "MMD^2 (RBF, unbiased): " << json_number(m.value) << "\n";
+  } else if (args.metric == "energy") {
+    m.value = ot::energy_distance(x, y);
+    m.text << "energy distance: " << json_number(m.value) << "\n";
+  } else {
+    throw Error("unknown --metric '" + args.metric + "' (known: sinkhorn, exact, sliced, mmd, energy)");
+  }
+  return m;
+}
+
 }  // namespace
 
 int ot_command(const OtArgs& args) {
@@ -46,84 +106,33 @@ int ot_command(const OtArgs& args) {
     throw Error("the clouds have different dimensions: " + args.a + " " + c10::str(x.sizes()) + ", " + args.b + " " +
                 c10::str(y.sizes()));
   }
-  std::ostringstream json, text;
-  double value = 0, value_bound = 0;
-  bool converged = true, accepted = true;
-  std::string problem;
   // --repeat N: the fastest of N computations in this process (benchmarks; the first pays for fresh memory).
+  Measurement m;
   double seconds = std::numeric_limits<double>::infinity();
   for (int64_t repetition = 0; repetition < args.repeat; ++repetition) {
-    json.str("");
-    text.str("");
-    json << "{\"metric\": \"" << args.metric << "\", \"n\": " << x.size(0) << ", \"m\": " << y.size(0)
-         << ", \"d\": " << x.size(1);
     const auto start = std::chrono::steady_clock::now();
-    if (args.metric == "sinkhorn") {
-      ot::SinkhornOptions o;
-      o.cost = ot::parse_ground_cost(args.cost);
-      o.eps = args.eps;
-      o.eps_scaling = args.scaling;
-      o.tolerance = args.tolerance;
-      o.relaxation = args.relaxation;
-      o.max_iterations = args.max_iterations;
-      const ot::SinkhornValue kind = ot::parse_sinkhorn_value(args.value);
-      const ot::SinkhornDivergence d = ot::sinkhorn_divergence(x, y, {}, {}, o, kind);
-      value = d.value.item<double>();
-      converged = d.converged();
-      accepted = d.accepted(args.value_tolerance);
-      value_bound = d.value_error_bound();
-      problem = d.summary();
-      json << ", \"cost\": \"" << args.cost << "\", \"value_kind\": \"" << args.value << "\", \"eps\": " << json_number(o.eps)
-           << ", \"tolerance\": " << json_number(o.tolerance) << ", \"iterations\": " << d.cross.report.iterations
-           << ", \"marginal_error\": " << json_number(d.cross.report.marginal_error)
-           << ", \"value_error_bound\": " << json_number(value_bound)
-           << ", \"ot_xy\": " << json_number(d.cross.value(kind).item<double>())
-           << ", \"ot_xx\": " << json_number(d.self_x.value(kind).item<double>())
-           << ", \"ot_yy\": " << json_number(d.self_y.value(kind).item<double>());
-      text << "Sinkhorn divergence (" << args.cost << ", " << args.value << ", eps " << o.eps << "): " << json_number(value)
-           << "\n  " << problem << "\n";
-    } else if (args.metric == "exact") {
-      if (x.size(0) != y.size(0)) {
-        throw Error("--metric exact needs clouds of equal size (got " + std::to_string(x.size(0)) + " and " +
-                    std::to_string(y.size(0)) + "); use --metric sinkhorn with a small --eps");
-      }
-      value = ot::exact_transport(x, y, ot::parse_ground_cost(args.cost)).cost.item<double>();
-      json << ", \"cost\": \"" << args.cost << "\"";
-      text << "exact transport cost (" << args.cost << ", optimal assignment): " << json_number(value) << "\n";
-    } else if (args.metric == "sliced") {
-      at::Generator gen = at::detail::createCPUGenerator(args.seed);
-      value = ot::sliced_wasserstein(x.cpu(), y.cpu(), args.projections, gen, args.p);
-      json << ", \"projections\": " << args.projections << ", \"p\": " << json_number(args.p);
-      text << "sliced W" << args.p << " (" << args.projections << " projections): " << json_number(value) << "\n";
-    } else if (args.metric == "mmd") {
-      value = ot::mmd(x, y, args.bandwidth);
-      json << ", \"bandwidth\": " << json_number(args.bandwidth > 0 ? args.bandwidth : ot::median_bandwidth(x, y));
-      text << "MMD^2 (RBF, unbiased): " << json_number(value) << "\n";
-    } else if (args.metric == "energy") {
-      value = ot::energy_distance(x, y);
-      text << "energy distance: " << json_number(value) << "\n";
-    } else {
-      throw Error("unknown --metric '" + args.metric + "' (known: sinkhorn, exact, sliced, mmd, energy)");
-    }
+    m = measure(args, x, y);
     seconds = std::min(seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  json << ", \"value\": " << json_number(value) << ", \"converged\": " << (converged ? "true" : "false")
-       << ", \"accepted\": " << (accepted ? "true" : "false")
+  std::ostringstream json;
+  json << "{\"metric\": \"" << args.metric << "\", \"n\": " << x.size(0) << ", \"m\": " << y.size(0)
+       << ", \"d\": " << x.size(1) << m.json.str() << ", \"value\": " << json_number(m.value)
+       << ", \"converged\": " << (m.converged ? "true" : "false") << ", \"accepted\": " << (m.accepted ? "true" : "false")
        << ", \"seconds\": " << json_number(seconds) << ", \"repeat\": " << args.repeat << "}\n";
   if (args.json) {
     std::cout << json.str();
   } else {
-    std::cout << text.str() << "  (" << json_number(seconds) << " s)\n";
+    std::cout << m.text.str() << "  (" << json_number(seconds) << " s)\n";
   }
-  if (!accepted) {
-    std::cerr << "flowlab: error: Sinkhorn did not converge (" << problem
+  if (!m.accepted) {
+    std::cerr << "flowlab: error: Sinkhorn did not converge (" << m.problem
               << "); the value above is not the divergence at this eps to --value-tolerance. Raise --eps or "
                  "--max-iter, loosen --tolerance or --value-tolerance, or drop --float32\n";
     return kExitFailure;
   }
-  if (!converged) {
-    std::cerr << "flowlab: note: the marginal error stayed above --tolerance (" << problem
-              << "), but the value is certified within " << json_number(value_bound) << " (--value-tolerance "
+  if (!m.converged) {
+    std::cerr << "flowlab: note: the marginal error stayed above --tolerance (" << m.problem
+              << "), but the value is certified within " << json_number(m.value_bound) << " (--value-tolerance "
               << json_number(args.value_tolerance) << " x |value|)\n";
   }
   return kExitOk;
