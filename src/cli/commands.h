@@ -20,6 +20,9 @@ struct SampleArgs {
   std::optional<std::string> solver, checkpoint;
   std::optional<double> atol, rtol, eps;
   bool sde = false;
+  std::vector<int64_t> classes;           ///< --class K, repeatable
+  std::optional<std::string> class_mode;  ///< --classes all|none
+  std::optional<double> guidance;
   std::string out, plot;
   std::vector<std::string> overrides;  ///< --set KEY=VALUE on the run's config
 };
@@ -33,6 +36,9 @@ struct EvalArgs {
   std::string data;  ///< .npy of data points for nll (default: fresh draws from the data)
   bool sde = false;
   std::optional<double> eps;
+  std::vector<int64_t> classes;
+  std::optional<std::string> class_mode;
+  std::optional<double> guidance;
   std::string json;
   std::vector<std::string> overrides;  ///< --set KEY=VALUE on the run's config
 };

@@ -23,7 +23,7 @@
 #include "flowlab/io/field_plot.h"
 #include "flowlab/io/line_plot.h"
 #include "flowlab/train/evaluation.h"
-#include "run_loading.h"
+#include "run_overrides.h"
 
 namespace flowlab::cli {
 namespace {
@@ -264,17 +264,17 @@ int diagnose_command(const DiagnoseArgs& args) {
   if (gradient) {
     const uint64_t sample_seed = seed + 1;
     const train::GeneratedSamples learned = train::generate_samples(exp, model, exp.eval.n, sample_seed);
-    learned_scores = train::score_samples(exp, learned.x, sample_seed + 1);
+    learned_scores = train::score_samples(exp, learned, sample_seed + 1);
     auto source_gen = data::make_generator(sample_seed);
     // The sampler's start: the source, or the data itself on a mirror path (x0 = x1).
     const torch::Tensor x0 = (exp.path->mirror() ? exp.data->sample(exp.eval.n, source_gen).x
                                                  : exp.source->sample(exp.eval.n, source_gen).x)
                                  .to(exp.device);
     const auto solver = solvers::make_solver(exp.sample.solver, exp.sample.solver_options);
-    torch::Tensor conservative;
+    train::GeneratedSamples conservative;
     {
       torch::NoGradGuard no_grad;
-      conservative = solver->integrate(gradient, x0, 0.0, 1.0).x.cpu();
+      conservative.x = solver->integrate(gradient, x0, 0.0, 1.0).x.cpu();
     }
     conservative_scores = train::score_samples(exp, conservative, sample_seed + 1);
   }

@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "flowlab/builtins.h"
 #include "commands.h"
 #include "flowlab/core/error.h"
 #include "flowlab/core/registry.h"
@@ -7,7 +8,7 @@
 namespace flowlab::cli {
 
 int list_command(const std::string& family) {
-  register_all();
+  register_builtins();
   std::vector<std::string> families;
   for (const RegistryBase* r : all_registries()) families.push_back(r->family());
   bool found = false;

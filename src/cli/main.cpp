@@ -43,6 +43,17 @@ int dispatch(int argc, char** argv) {
   sample_cmd->add_option("--set", sample.overrides, "override a config value of the run, e.g. sample.sde.t_end=0.98");
   sample_cmd->add_flag("--sde", sample.sde, "sample with the SDE dX = (b + eps s) dt + sqrt(2 eps) dW (sample.sde)");
   sample_cmd->add_option("--eps", sample.eps, "SDE noise scale eps (implies --sde; schedule: sample.sde.eps_schedule)");
+  const auto add_class_options = [](CLI::App* cmd, std::vector<int64_t>& classes, std::optional<std::string>& mode,
+                                    std::optional<double>& guidance) {
+    cmd->add_option("--class", classes, "class-conditional runs: sample this class (repeatable: equal shares)")
+        ->allow_extra_args(false);
+    cmd->add_option("--classes", mode, "class-conditional runs: all (an equal share of every class) or none "
+                                       "(the unconditional model)")
+        ->check(CLI::IsMember({"all", "none"}));
+    cmd->add_option("--guidance", guidance,
+                    "classifier-free guidance weight W: b_uncond + W (b_cond - b_uncond); 1 conditional, 0 unconditional");
+  };
+  add_class_options(sample_cmd, sample.classes, sample.class_mode, sample.guidance);
 
   EvalArgs eval;
   auto* eval_cmd = app.add_subcommand("eval", "score a trained run: sample metrics against fresh data, and nll");
@@ -56,6 +67,7 @@ int dispatch(int argc, char** argv) {
   eval_cmd->add_option("--set", eval.overrides, "override a config value of the run, e.g. eval.likelihood.probes=8");
   eval_cmd->add_flag("--sde", eval.sde, "sample metrics on SDE samples (sample.sde)");
   eval_cmd->add_option("--eps", eval.eps, "SDE noise scale eps (implies --sde)");
+  add_class_options(eval_cmd, eval.classes, eval.class_mode, eval.guidance);
 
   PathEnergyArgs energy;
   auto* energy_cmd = app.add_subcommand(

@@ -8,14 +8,17 @@
 #include <sstream>
 
 #include "commands.h"
+#include "flowlab/builtins.h"
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
+#include "flowlab/core/threads.h"
 #include "flowlab/io/atomic_file.h"
+#include "flowlab/io/json.h"
 #include "flowlab/io/line_plot.h"
 #include "flowlab/paths/kinetic_energy.h"
 #include "flowlab/paths/kinetic_optimal.h"
 #include "flowlab/train/evaluation.h"
-#include "run_loading.h"
+#include "run_overrides.h"
 
 namespace flowlab::cli {
 namespace {
@@ -82,23 +85,44 @@ std::string schedule_plot_file(const std::string& lambda_file) {
 }  // namespace
 
 int path_energy_command(const PathEnergyArgs& args) {
+  // A run gives its data, path and model; a config needs only `data:` (and optionally `path:`).
   LoadedRun run;
-  std::unique_ptr<train::Experiment> from_config;
-  train::Experiment* exp = nullptr;
+  std::unique_ptr<data::Dataset> config_data;
+  std::unique_ptr<paths::Path> config_path;
+  const data::Dataset* dataset = nullptr;
+  const paths::Path* own_path = nullptr;
+  std::string own_type;
+  int64_t run_seed = 0;
   const bool is_run = std::filesystem::is_directory(args.target);
   if (is_run) {
     run = load_run(args.target, args.overrides, args.checkpoint);
-    exp = run.experiment.get();
+    dataset = run.experiment->data.get();
+    own_path = run.experiment->path.get();
+    own_type = run.experiment->config.section("path").require<std::string>("type");
+    run_seed = run.experiment->run.seed;
   } else {
     if (!std::filesystem::is_regular_file(args.target)) {
       throw Error(args.target + ": no such config file or run directory");
     }
+    register_builtins();
     config::Node config = config::Node::load_file(args.target);
     for (const auto& o : args.overrides) config.apply_override(o);
-    from_config = std::make_unique<train::Experiment>(config);
-    exp = from_config.get();
+    config::Node data_node = config.section("data", "the data x1");
+    config_data = data::dataset_registry().create(data_node);
+    dataset = config_data.get();
+    if (config.has("path")) {
+      config::Node path_node = config.section("path");
+      config_path = paths::path_registry().create(path_node);
+      own_path = config_path.get();
+      own_type = path_node.require<std::string>("type");
+    }
+    if (config.has("run")) {
+      config::Node run_node = config.section("run");
+      run_seed = run_node.get<int64_t>("seed", 0);
+      use_threads(run_node.get<int64_t>("threads", 0));
+    }
   }
-  const auto* ko_path = dynamic_cast<const paths::KineticOptimalPath*>(exp->path.get());
+  const auto* ko_path = dynamic_cast<const paths::KineticOptimalPath*>(own_path);
   paths::SeparationOptions options = ko_path ? ko_path->options().separation : paths::SeparationOptions{};
   // The command-line values go through the options' own reader, so errors name the option.
   config::Node given = config::Node::parse("{}", "the command line");
@@ -110,9 +134,9 @@ int path_energy_command(const PathEnergyArgs& args) {
   if (args.noise_samples) options.noise_samples = from_command_line.noise_samples;
   if (args.knots) options.knots = from_command_line.knots;
 
-  const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp->run.seed + 7));
+  const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(run_seed + 7));
   auto gen = data::make_generator(seed);
-  const torch::Tensor data = exp->data->sample(options.data_points, gen).x;
+  const torch::Tensor data = dataset->sample(options.data_points, gen).x;
   const int64_t dim = data[0].numel();
   const paths::DataSeparation sep = paths::DataSeparation::estimate(data, options, gen);
   std::printf("data: %lld points, d = %lld, mu2 = (1/d) E|x|^2 = %.6g, lambda'(0) = |E x|^2/(d mu2) = %.6g\n",
@@ -152,9 +176,8 @@ int path_energy_command(const PathEnergyArgs& args) {
     const paths::PathEnergy e = paths::path_kinetic_energy(*path, sep);
     rows.push_back({name, e.energy, e.conditional});
   }
-  std::string own_type = exp->config.section("path").require<std::string>("type");
-  if (!exp->path->needs_fit() && exp->path->gaussian_source() && !exp->path->mirror()) {
-    const paths::PathEnergy e = paths::path_kinetic_energy(*exp->path, sep);
+  if (own_path && !own_path->needs_fit() && own_path->gaussian_source() && !own_path->mirror()) {
+    const paths::PathEnergy e = paths::path_kinetic_energy(*own_path, sep);
     rows.push_back({"this run: " + own_type, e.energy, e.conditional});
   }
   std::printf("\nkinetic energy (1/d) int_0^%.5f E|u_t|^2 dt by the lambda formula:\n", paths::kEnergyTimeMax);
@@ -162,36 +185,44 @@ int path_energy_command(const PathEnergyArgs& args) {
   for (const auto& r : rows) std::printf("%-28s %12.6f %14.6f\n", r.path.c_str(), r.energy, r.conditional);
 
   paths::EnergyEstimate model_energy;
-  const bool model_measured = is_run && exp->path->gaussian_source() && !exp->path->mirror();
+  const bool model_measured = is_run && own_path->gaussian_source() && !own_path->mirror();
   if (model_measured) {
-    const int64_t n = args.n.value_or(exp->eval.n);
+    train::Experiment& exp = *run.experiment;
+    const int64_t n = args.n.value_or(exp.eval.n);
     auto model_gen = data::make_generator(seed + 1);
-    model_energy = train::estimate_kinetic_energy(*exp, train::sampling_model(*exp),
-                                                  exp->data->sample(n, model_gen).x, seed + 2);
+    model_energy =
+        train::estimate_kinetic_energy(exp, train::sampling_model(exp), exp.data->sample(n, model_gen).x, seed + 2);
     std::printf("\nthe trained model (step %lld), Monte Carlo over %lld points: %.6f +- %.6f\n",
                 static_cast<long long>(run.step), static_cast<long long>(n), model_energy.value, model_energy.se);
   }
   std::fflush(stdout);
 
   if (!args.json.empty()) {
-    std::ostringstream json;
-    json.precision(10);
-    json << "{\"data_points\": " << data.size(0) << ", \"dim\": " << dim << ", \"second_moment\": "
-         << sep.second_moment() << ", \"lambda_at_zero\": " << sep.lambda_at_zero() << ", \"lambda\": [";
-    for (std::size_t i = 0; i < sep.knots().size(); ++i) {
-      const auto& k = sep.knots()[i];
-      json << (i ? ", " : "") << "{\"s\": " << k.s / root << ", \"s_normalised\": " << k.s << ", \"lambda\": "
-           << k.lambda << ", \"std_err\": " << k.lambda_se << ", \"monotone\": " << k.smoothed << "}";
+    io::JsonArray lambda;
+    for (const auto& k : sep.knots()) {
+      lambda.push(io::JsonObject()
+                      .add("s", k.s / root)
+                      .add("s_normalised", k.s)
+                      .add("lambda", k.lambda)
+                      .add("std_err", k.lambda_se)
+                      .add("monotone", k.smoothed));
     }
-    json << "], \"kinetic_optimal\": {\"phi\": " << closed.phi << ", \"energy\": " << closed.energy
-         << ", \"minimised_energy\": " << minimised.energy << ", \"schedule_gap\": " << gap << "}, \"energy\": {";
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      json << (i ? ", " : "") << "\"" << rows[i].path << "\": " << rows[i].energy;
-    }
-    json << "}";
-    if (model_measured) json << ", \"model_energy\": " << model_energy.value << ", \"model_energy_se\": " << model_energy.se;
-    json << "}\n";
-    io::write_text_atomically(args.json, json.str());
+    io::JsonObject energies;
+    for (const auto& r : rows) energies.add(r.path, r.energy);
+    io::JsonObject json;
+    json.add("data_points", data.size(0))
+        .add("dim", dim)
+        .add("second_moment", sep.second_moment())
+        .add("lambda_at_zero", sep.lambda_at_zero())
+        .add("lambda", lambda)
+        .add("kinetic_optimal", io::JsonObject()
+                                    .add("phi", closed.phi)
+                                    .add("energy", closed.energy)
+                                    .add("minimised_energy", minimised.energy)
+                                    .add("schedule_gap", gap))
+        .add("energy", energies);
+    if (model_measured) json.add("model_energy", model_energy.value).add("model_energy_se", model_energy.se);
+    io::write_text_atomically(args.json, json.str() + "\n");
   }
   if (!args.plot.empty()) {
     write_lambda_plot(args.plot, sep);

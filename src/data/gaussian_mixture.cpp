@@ -176,12 +176,12 @@ torch::Tensor GaussianMixture::score(const torch::Tensor& x) const {
 
 Batch GaussianMixture::sample(int64_t n, at::Generator& gen) const {
   TORCH_CHECK(n >= 0, "gaussian_mixture: cannot draw ", n, " samples");
-  if (n == 0) return Batch{torch::empty({0, dim()}, torch::kFloat32), torch::Tensor()};
+  if (n == 0) return Batch{torch::empty({0, dim()}, torch::kFloat32), torch::empty({0}, torch::kLong)};
   const torch::Tensor component = torch::multinomial(weights_, n, /*replacement=*/true, gen);
   const torch::Tensor eps = torch::randn({n, dim()}, gen, f64());
   const torch::Tensor x = means_.index_select(0, component) +
                           torch::matmul(cholesky_.index_select(0, component), eps.unsqueeze(2)).squeeze(2);
-  return Batch{x.to(torch::kFloat32).contiguous(), torch::Tensor()};
+  return Batch{x.to(torch::kFloat32).contiguous(), component};  // labelled by component
 }
 
 torch::Tensor GaussianMixture::mean() const { return torch::matmul(weights_, means_); }

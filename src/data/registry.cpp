@@ -15,9 +15,7 @@ Registry<Dataset>& dataset_registry() {
 }
 
 void register_builtin_datasets() {
-  // Safe to call more than once: the registry refuses duplicate names.
-  static std::once_flag once;
-  std::call_once(once, [] {
+  {
     Registry<Dataset>& r = dataset_registry();
     r.add_component<Toy2d, Toy2dOptions>(
         "toy2d", "2-D toy sets: moons, circles, eight_gaussians, checkerboard, two_spirals, pinwheel, swiss_roll");
@@ -29,7 +27,7 @@ void register_builtin_datasets() {
     r.add_component<NpyDataset, NpyDatasetOptions>("npy", "samples from a NumPy .npy array [N, ...], with replacement");
     r.add_component<FashionMnist, FashionMnistOptions>(
         "fashion_mnist", "Fashion-MNIST 28x28 grey images with labels 0..9, from gzipped IDX files");
-  });
+  }
 }
 
 }  // namespace flowlab::data

@@ -34,44 +34,54 @@ torch::Tensor normal(int64_t n, at::Generator& gen) { return torch::randn({n}, g
 // 0 or 1 with probability 1/2 each, as float.
 torch::Tensor coin(int64_t n, at::Generator& gen) { return torch::randint(0, 2, {n}, gen, f32()); }
 
-// The clean sets in their own units; the caller applies scale and noise.
-torch::Tensor moons(int64_t n, at::Generator& gen) {
+torch::Tensor as_labels(const torch::Tensor& part) { return part.to(torch::kLong); }
+
+// The clean sets in their own units, with the part each point was drawn from as its label
+// (from the same draws, so the point stream is the same as without labels); the caller
+// applies scale and noise.
+Batch moons(int64_t n, at::Generator& gen) {
   const torch::Tensor lower = coin(n, gen);
   const torch::Tensor theta = uniform(n, gen) * kPi;
   const torch::Tensor upper_x = torch::cos(theta), upper_y = torch::sin(theta);
   // The lower moon is the upper one rotated by pi about (0.5, 0.25).
   const torch::Tensor x = torch::where(lower > 0, 1.0 - upper_x, upper_x) - 0.5;
   const torch::Tensor y = torch::where(lower > 0, 0.5 - upper_y, upper_y) - 0.25;
-  return torch::stack({x, y}, 1);
+  return {torch::stack({x, y}, 1), as_labels(lower)};  // 0: upper moon, 1: lower moon
 }
 
-torch::Tensor circles(int64_t n, at::Generator& gen) {
-  const torch::Tensor radius = 1.0 - 0.5 * coin(n, gen);
+Batch circles(int64_t n, at::Generator& gen) {
+  const torch::Tensor inner = coin(n, gen);
+  const torch::Tensor radius = 1.0 - 0.5 * inner;
   const torch::Tensor phi = uniform(n, gen) * (2.0 * kPi);
-  return torch::stack({radius * torch::cos(phi), radius * torch::sin(phi)}, 1);
+  return {torch::stack({radius * torch::cos(phi), radius * torch::sin(phi)}, 1), as_labels(inner)};  // 1: inner
 }
 
-torch::Tensor eight_gaussians(int64_t n, at::Generator& gen) {
-  const torch::Tensor angle = torch::randint(0, 8, {n}, gen, f32()) * (kPi / 4.0);
-  return 2.0 * torch::stack({torch::cos(angle), torch::sin(angle)}, 1);
+Batch eight_gaussians(int64_t n, at::Generator& gen) {
+  const torch::Tensor k = torch::randint(0, 8, {n}, gen, f32());
+  const torch::Tensor angle = k * (kPi / 4.0);
+  return {2.0 * torch::stack({torch::cos(angle), torch::sin(angle)}, 1), as_labels(k)};  // centre at angle k pi/4
 }
 
-torch::Tensor checkerboard(int64_t n, at::Generator& gen) {
+Batch checkerboard(int64_t n, at::Generator& gen) {
   const torch::Tensor u = uniform(n, gen) * 4.0 - 2.0;
-  const torch::Tensor v = uniform(n, gen) - 2.0 * coin(n, gen);
+  const torch::Tensor lower = coin(n, gen);
+  const torch::Tensor v = uniform(n, gen) - 2.0 * lower;
   // remainder() takes the divisor's sign, so floor(u) mod 2 is 0 or 1 for negative u too.
-  const torch::Tensor shift = torch::remainder(torch::floor(u), 2.0);
-  return 2.0 * torch::stack({u, v + shift}, 1);
+  const torch::Tensor column = torch::floor(u);
+  const torch::Tensor shift = torch::remainder(column, 2.0);
+  // Square 2 * column' + lower with column' = floor(u) + 2 in 0..3, counted from the left.
+  return {2.0 * torch::stack({u, v + shift}, 1), as_labels(2.0 * (column + 2.0) + lower)};
 }
 
-torch::Tensor two_spirals(int64_t n, at::Generator& gen) {
+Batch two_spirals(int64_t n, at::Generator& gen) {
   const torch::Tensor t = torch::sqrt(uniform(n, gen)) * (3.0 * kPi);
-  const torch::Tensor sign = 1.0 - 2.0 * coin(n, gen);
+  const torch::Tensor flipped = coin(n, gen);
+  const torch::Tensor sign = 1.0 - 2.0 * flipped;
   const torch::Tensor arm = torch::stack({-t * torch::cos(t), t * torch::sin(t)}, 1);
-  return arm * sign.unsqueeze(1);
+  return {arm * sign.unsqueeze(1), as_labels(flipped)};  // 1: the arm through -(-t cos t, t sin t)
 }
 
-torch::Tensor pinwheel(int64_t n, at::Generator& gen) {
+Batch pinwheel(int64_t n, at::Generator& gen) {
   constexpr int64_t kArms = 5;
   const torch::Tensor arm = torch::randint(0, kArms, {n}, gen, f32());
   const torch::Tensor radial = 1.0 + 0.3 * normal(n, gen);
@@ -79,12 +89,12 @@ torch::Tensor pinwheel(int64_t n, at::Generator& gen) {
   // Farther points are rotated more, which bends each arm.
   const torch::Tensor phi = arm * (2.0 * kPi / kArms) + 0.25 * torch::exp(radial);
   const torch::Tensor c = torch::cos(phi), s = torch::sin(phi);
-  return torch::stack({c * radial - s * tangential, s * radial + c * tangential}, 1);
+  return {torch::stack({c * radial - s * tangential, s * radial + c * tangential}, 1), as_labels(arm)};
 }
 
-torch::Tensor swiss_roll(int64_t n, at::Generator& gen) {
+Batch swiss_roll(int64_t n, at::Generator& gen) {
   const torch::Tensor t = 1.5 * kPi * (1.0 + 2.0 * uniform(n, gen));
-  return torch::stack({t * torch::cos(t), t * torch::sin(t)}, 1);
+  return {torch::stack({t * torch::cos(t), t * torch::sin(t)}, 1), torch::Tensor()};  // one part: unlabelled
 }
 
 }  // namespace
@@ -118,9 +128,22 @@ Toy2d::Toy2d(const Toy2dOptions& options) : options_(options) {
               options.scale, ", noise ", options.noise);
 }
 
+int64_t toy2d_num_classes(Toy2dKind kind) {
+  switch (kind) {
+    case Toy2dKind::kMoons: return 2;
+    case Toy2dKind::kCircles: return 2;
+    case Toy2dKind::kEightGaussians: return 8;
+    case Toy2dKind::kCheckerboard: return 8;
+    case Toy2dKind::kTwoSpirals: return 2;
+    case Toy2dKind::kPinwheel: return 5;
+    case Toy2dKind::kSwissRoll: return 0;
+  }
+  return 0;
+}
+
 Batch Toy2d::sample(int64_t n, at::Generator& gen) const {
   TORCH_CHECK(n >= 0, "toy2d: cannot draw ", n, " samples");
-  torch::Tensor clean;
+  Batch clean;
   switch (options_.kind) {
     case Toy2dKind::kMoons: clean = moons(n, gen); break;
     case Toy2dKind::kCircles: clean = circles(n, gen); break;
@@ -130,10 +153,10 @@ Batch Toy2d::sample(int64_t n, at::Generator& gen) const {
     case Toy2dKind::kPinwheel: clean = pinwheel(n, gen); break;
     case Toy2dKind::kSwissRoll: clean = swiss_roll(n, gen); break;
   }
-  torch::Tensor x = clean * options_.scale;
+  torch::Tensor x = clean.x * options_.scale;
   // No draw for noise 0, so a noiseless set does not consume the extra stream.
   if (options_.noise > 0) x = x + options_.noise * torch::randn({n, 2}, gen, f32());
-  return Batch{x.contiguous(), torch::Tensor()};
+  return Batch{x.contiguous(), clean.label};
 }
 
 }  // namespace flowlab::data

@@ -22,14 +22,22 @@ MlpOptions MlpOptions::read(config::Node& node) {
   config::Node embedding = node.section("time_embedding", "how t enters the network");
   o.time_embedding = TimeEmbeddingOptions::read(embedding);
   embedding.check_all_used();
+  o.num_classes = node.get<int64_t>("num_classes", o.num_classes,
+                                    "classes of a class-conditional network (a learned class embedding added to the "
+                                    "time embedding, plus a null class); 0: unconditional; auto: the data's classes");
+  node.expect(o.num_classes >= 0, "num_classes", "an integer >= 0 (or auto)");
   return o;
 }
 
 Mlp::Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs, bool scalars)
-    : Network(outputs), options_(options), shape_(shape), scalars_(scalars) {
+    : Network(outputs, options.num_classes), options_(options), shape_(shape), scalars_(scalars) {
   TORCH_CHECK(outputs >= 1, "mlp: outputs must be >= 1, got ", outputs);
   const int64_t features = std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
   embedding_ = register_module("time_embedding", std::make_shared<TimeEmbeddingImpl>(options.time_embedding));
+  if (options.num_classes > 0) {
+    class_embedding_ = register_module(
+        "class_embedding", torch::nn::Embedding(options.num_classes + 1, options.time_embedding.dim));
+  }
   layers_ = register_module("layers", torch::nn::ModuleList());
   int64_t width = features + options.time_embedding.dim;
   for (int64_t h : options.hidden) {
@@ -50,10 +58,33 @@ torch::Tensor Mlp::activate(const torch::Tensor& h) const {
   return torch::softplus(h);
 }
 
-torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t) {
+torch::Tensor class_rows(const data::Condition& condition, int64_t num_classes, int64_t batch,
+                         const torch::Device& device) {
+  const auto long_options = torch::TensorOptions().dtype(torch::kLong).device(device);
+  if (condition.empty()) return torch::full({batch}, num_classes, long_options);
+  const torch::Tensor& labels = condition.labels;
+  TORCH_CHECK(labels.dim() == 1 && labels.size(0) == batch && labels.scalar_type() == torch::kLong,
+              "class labels must be int64 [", batch, "], got ", labels.scalar_type(), " ", labels.sizes());
+  TORCH_CHECK(batch == 0 || (labels.min().item<int64_t>() >= data::kNullClass &&
+                             labels.max().item<int64_t>() < num_classes),
+              "class labels must lie in [0, ", num_classes, ") or be the null class ", data::kNullClass);
+  const torch::Tensor on_device = labels.to(device);
+  return torch::where(on_device < 0, torch::full_like(on_device, num_classes), on_device);
+}
+
+torch::Tensor Mlp::embed(const torch::Tensor& t, const data::Condition& condition, int64_t batch) {
+  torch::Tensor e = embedding_->forward(t);
+  if (!class_embedding_) {
+    TORCH_CHECK(condition.empty(), "mlp: labels given to an unconditional network (model.num_classes is 0)");
+    return e;
+  }
+  return e + class_embedding_->forward(class_rows(condition, options_.num_classes, batch, t.device()));
+}
+
+torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
   TORCH_CHECK(x.dim() >= 2 && t.dim() == 1 && t.size(0) == x.size(0), "mlp: x ", x.sizes(), " and t ", t.sizes(),
               " must share the batch dimension");
-  torch::Tensor h = torch::cat({x.flatten(1), embedding_->forward(t).to(x.dtype())}, 1);
+  torch::Tensor h = torch::cat({x.flatten(1), embed(t, condition, x.size(0)).to(x.dtype())}, 1);
   for (std::size_t i = 0; i < hidden_.size(); ++i) {
     torch::Tensor next = activate(hidden_[i]->forward(h));
     h = residual_[i] ? h + next : next;

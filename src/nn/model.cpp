@@ -47,16 +47,36 @@ Model::Model(std::vector<std::shared_ptr<Network>> networks, ModelOptions option
   }
 }
 
-paths::Predictions Model::forward(const torch::Tensor& x, const torch::Tensor& t) {
+paths::Predictions Model::forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
   paths::Predictions out;
   if (networks_.size() == 1) {
-    const torch::Tensor y = networks_[0]->forward(x, t);
+    const torch::Tensor y = networks_[0]->forward(x, t, condition);
     const auto parts = y.chunk(static_cast<int64_t>(options_.predicts.size()), 1);
     for (std::size_t i = 0; i < parts.size(); ++i) out.emplace_back(options_.predicts[i], parts[i]);
   } else {
-    for (std::size_t i = 0; i < networks_.size(); ++i) out.emplace_back(options_.predicts[i], networks_[i]->forward(x, t));
+    for (std::size_t i = 0; i < networks_.size(); ++i) out.emplace_back(options_.predicts[i], networks_[i]->forward(x, t, condition));
   }
   return out;
+}
+
+void resolve_num_classes(config::Node& model_node, int64_t data_classes) {
+  // An energy network's classes sit in the section of the network it wraps.
+  const bool wraps = model_node.has("type") && model_node.has("network");
+  config::Node node = wraps ? model_node.section("network") : model_node;
+  if (!node.has("num_classes")) return;
+  const std::string text = node.get<std::string>("num_classes", "0");
+  if (text == "auto") {
+    if (data_classes == 0) node.fail("num_classes", "auto takes the classes of labelled data, and this data has none");
+    node.apply_override("num_classes=" + std::to_string(data_classes));
+    return;
+  }
+  const int64_t classes = node.get<int64_t>("num_classes", 0);
+  if (classes > 0 && classes != data_classes) {
+    node.fail("num_classes", data_classes == 0
+                                 ? "a class-conditional model needs labelled data, and this data has no labels"
+                                 : "the data has " + std::to_string(data_classes) + " classes, not " +
+                                       std::to_string(classes) + " (num_classes: auto takes the data's)");
+  }
 }
 
 }  // namespace flowlab::nn

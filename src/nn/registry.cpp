@@ -24,7 +24,6 @@ void read_mlp_model(config::Node& node) {
 }  // namespace
 
 void register_builtin_networks() {
-  if (network_registry().contains("mlp")) return;  // already registered
   // `flowlab list networks` also shows the model keys (predicts, also_predicts, heads) every network takes.
   network_registry().add(
       "mlp", "multilayer perceptron on [flatten(x), embed(t)], optional residual blocks",

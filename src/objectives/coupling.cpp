@@ -127,15 +127,14 @@ Registry<Coupling>& coupling_registry() {
 }
 
 void register_builtin_couplings() {
-  static std::once_flag once;
-  std::call_once(once, [] {
+  {
     Registry<Coupling>& registry = coupling_registry();
     registry.add_component<IndependentCoupling, NoOptions>("independent", "x0 and x1 paired as drawn");
     registry.add_component<ExactOtCoupling, ExactOtOptions>(
         "exact_ot", "x0 permuted by the optimal assignment of the minibatch (squared Euclidean cost)");
     registry.add_component<SinkhornOtCoupling, SinkhornOtOptions>(
         "sinkhorn_ot", "x0 drawn from the entropic OT plan's conditional given each x1");
-  });
+  }
 }
 
 }  // namespace flowlab::objectives

@@ -59,6 +59,10 @@ FlowMatchingOptions FlowMatchingOptions::read(config::Node& node) {
   o.weighting = LossWeightOptions::read(node);
   o.antithetic = node.get<bool>("antithetic", o.antithetic,
                                 "average the loss over z and -z (one-sided paths: x0 and -x0)");
+  o.label_dropout = node.get<double>("label_dropout", o.label_dropout,
+                                     "class-conditional models: probability that a label becomes the null class, so "
+                                     "the unconditional field is learnt too (classifier-free guidance)");
+  node.expect(o.label_dropout >= 0 && o.label_dropout < 1, "label_dropout", "a number in [0, 1)");
   return o;
 }
 
@@ -69,8 +73,14 @@ void FlowMatching::check_path(const paths::Path& path) const {
 }
 
 torch::Tensor FlowMatching::loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0,
-                                 const torch::Tensor& x1, at::Generator& gen) const {
+                                 const torch::Tensor& x1, at::Generator& gen, const data::Condition& condition) const {
   const int64_t batch = x1.size(0);
+  data::Condition c = condition;
+  // Drawn only with dropout, so unconditional and dropout-free runs keep their stream.
+  if (!c.empty() && options_.label_dropout > 0) {
+    const torch::Tensor dropped = (torch::rand({batch}, gen, torch::kFloat32) < options_.label_dropout).to(c.labels.device());
+    c.labels = torch::where(dropped, torch::full_like(c.labels, data::kNullClass), c.labels);
+  }
   const auto like_x = [&](const torch::Tensor& v) { return v.to(x1.device(), x1.scalar_type()); };
   torch::Tensor t = like_x(sample_times(options_.time_sampler, batch, gen));
   torch::Tensor z;
@@ -83,11 +93,12 @@ torch::Tensor FlowMatching::loss(nn::Model& model, const paths::Path& path, cons
     data = torch::cat({x1, x1});
     t = torch::cat({t, t});
     if (z.defined()) z = torch::cat({z, -z});
+    c = c.repeat(2);
   }
   const paths::PathSample s = path.sample(source, data, t, z);
   const torch::Tensor weights = loss_weights(options_.weighting, path, t).to(x1.scalar_type());
   torch::Tensor total = torch::zeros({}, x1.options());
-  for (const auto& [kind, output] : model.forward(s.x_t, t)) {
+  for (const auto& [kind, output] : model.forward(s.x_t, t, c)) {
     const torch::Tensor squared = (output - path.target(kind, s)).pow(2).flatten(1).mean(1);
     total = total + (weights * squared).mean();
   }

@@ -150,9 +150,7 @@ Registry<Metric>& metric_registry() {
 }
 
 void register_builtin_metrics() {
-  // Idempotent, so tests and register_all() may both call it.
-  static std::once_flag once;
-  std::call_once(once, [] {
+  {
     Registry<Metric>& registry = metric_registry();
     registry.add_component<EnergyDistanceMetric, EnergyDistanceOptions>(
         "energy_distance", "energy distance sqrt(2E|X-Y| - E|X-X'| - E|Y-Y'|) (V-statistic, float64)");
@@ -163,7 +161,7 @@ void register_builtin_metrics() {
         "sinkhorn", "debiased Sinkhorn divergence (NaN with a warning when Sinkhorn does not converge)");
     registry.add_component<ExactW2Metric, ExactW2Options>(
         "exact_w2", "W2 between equal numbers of samples and data points by the optimal assignment");
-  });
+  }
 }
 
 }  // namespace flowlab::ot

@@ -70,6 +70,13 @@ PathEnergy path_kinetic_energy(const Path& path, const DataSeparation& separatio
 
 EnergyEstimate field_kinetic_energy(const solvers::Field& field, const Path& path, const torch::Tensor& data,
                                     at::Generator& gen, int64_t batch, double t_max) {
+  const ConditionalField unconditional = [&field](const torch::Tensor& x, const torch::Tensor& t,
+                                                  const data::Condition&) { return field(x, t); };
+  return field_kinetic_energy(unconditional, {}, path, data, gen, batch, t_max);
+}
+
+EnergyEstimate field_kinetic_energy(const ConditionalField& field, const data::Condition& condition, const Path& path,
+                                    const torch::Tensor& data, at::Generator& gen, int64_t batch, double t_max) {
   TORCH_CHECK(data.dim() >= 2 && data.size(0) >= 2, "kinetic energy: data [N >= 2, ...] expected, got ",
               data.sizes());
   if (!path.gaussian_source() || path.mirror()) {
@@ -91,7 +98,7 @@ EnergyEstimate field_kinetic_energy(const solvers::Field& field, const Path& pat
     const auto x0 = x0_all.slice(0, start, end).to(options);
     const auto z = z_all.slice(0, start, end).to(options);
     const auto x_t = path.sample(x0, x1, t, z).x_t;
-    const auto u = field(x_t, t);
+    const auto u = field(x_t, t, condition.slice(start, end));
     squares.push_back(u.reshape({end - start, -1}).to(torch::kFloat64).pow(2).mean(1).cpu());
   }
   const auto per_point = torch::cat(squares) * t_max;

@@ -33,11 +33,22 @@ torch::Tensor draw_source(Experiment& exp, int64_t first, int64_t count, uint64_
 
 // From the SDE's end time t < 1 to t = 1 in one step: the data estimate E[x1 | x] on Gaussian-source
 // paths, an Euler step of the velocity otherwise.
-torch::Tensor final_denoising_step(Experiment& exp, nn::Model& model, const torch::Tensor& x, double t) {
+torch::Tensor final_denoising_step(Experiment& exp, const paths::ModelFn& model, const torch::Tensor& x, double t,
+                                   const data::Condition& condition) {
   const torch::Tensor times = torch::full({x.size(0)}, t, x.options());
-  const paths::Predictions outputs = model.forward(x, times);
+  const paths::Predictions outputs = model(x, times, condition);
   if (exp.path->gaussian_source()) return exp.path->to_data(outputs[0].first, outputs[0].second, x, times);
   return x + (1.0 - t) * exp.path->velocity(outputs, x, times);
+}
+
+// The condition of n data points: their labels for a conditional model (the null class when they
+// have none), nothing for an unconditional one.
+data::Condition point_condition(const nn::Model& model, const torch::Tensor& labels, int64_t n,
+                                const torch::Device& device) {
+  if (model.num_classes() == 0) return {};
+  if (!labels.defined()) return data::null_condition(n, device);
+  TORCH_CHECK(labels.dim() == 1 && labels.size(0) == n, "labels [", n, "] expected, got ", labels.sizes());
+  return data::Condition{labels.to(device, torch::kLong)};
 }
 
 }  // namespace
@@ -45,7 +56,25 @@ torch::Tensor final_denoising_step(Experiment& exp, nn::Model& model, const torc
 nn::Model& sampling_model(Experiment& exp) { return exp.sample.use_ema ? *exp.ema_model : *exp.model; }
 
 paths::ModelFn model_function(nn::Model& model) {
-  return [&model](const torch::Tensor& x, const torch::Tensor& t) { return model.forward(x, t); };
+  return [&model](const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+    return model.forward(x, t, condition);
+  };
+}
+
+paths::ModelFn sampling_function(const Experiment& exp, nn::Model& model) {
+  if (model.num_classes() == 0) return model_function(model);
+  return paths::guided(model_function(model), exp.sample.guidance);
+}
+
+torch::Tensor sample_labels(const Experiment& exp, int64_t n) {
+  const int64_t classes = exp.model->num_classes();
+  if (classes == 0) return {};
+  const SampleOptions& o = exp.sample;
+  if (o.class_mode == "none") return torch::full({n}, data::kNullClass, torch::kLong);
+  const torch::Tensor index = torch::arange(n, torch::kLong);
+  if (o.classes.empty()) return torch::remainder(index, classes);  // all: an equal share of each class
+  const torch::Tensor listed = torch::tensor(o.classes, torch::kLong);
+  return listed.index_select(0, torch::remainder(index, static_cast<int64_t>(o.classes.size())));
 }
 
 GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, uint64_t seed) {
@@ -57,35 +86,43 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
   const paths::Path& path = *exp.path;
   std::unique_ptr<solvers::Solver> ode;
   std::unique_ptr<solvers::SdeSolver> sde;
-  solvers::Field field;
+  std::function<solvers::Field(const data::Condition&)> field;  // the field of one chunk's classes
   solvers::Diffusion diffusion;
+  const paths::ModelFn model_fn = sampling_function(exp, model);
   if (o.sde.enabled) {
     const solvers::EpsSchedule eps = solvers::make_eps_schedule(
         o.sde.eps, [&path](const torch::Tensor& t) { return paths::noise_level(path, t); });
-    field = paths::sde_drift_field(model_function(model), model.predictions(), path, eps);
+    field = [&, eps](const data::Condition& c) {
+      return paths::sde_drift_field(model_fn, model.predictions(), path, eps, c);
+    };
     diffusion = solvers::diffusion_from_eps(eps);
     sde = solvers::make_sde_solver(o.sde.solver, o.sde.solver_options);
   } else {
-    field = paths::velocity_field(model_function(model), model.predictions(), path);
+    field = [&](const data::Condition& c) { return paths::velocity_field(model_fn, model.predictions(), path, c); };
     ode = solvers::make_solver(o.solver, o.solver_options);
   }
+  field(data::Condition{});  // fails early when the model's fields do not determine the field
   GeneratedSamples out;
+  out.labels = sample_labels(exp, n);
+  const data::Condition all{out.labels.defined() ? out.labels.to(exp.device) : torch::Tensor()};
   std::vector<torch::Tensor> chunks;
   for (int64_t done = 0; done < n; done += o.batch_size) {
     const int64_t count = std::min(o.batch_size, n - done);
     const torch::Tensor x0 = draw_source(exp, done, count, seed, gen);
+    const data::Condition condition = all.slice(done, done + count);
     torch::Tensor x;
     if (sde) {
       solvers::NoiseStream noise = solvers::NoiseStream::for_state(stream_seed(seed, 2), done, x0);
-      const solvers::SdeSolveResult r = sde->integrate(field, diffusion, x0, 0.0, o.sde.t_end, noise);
+      const solvers::Field chunk_field = field(condition);
+      const solvers::SdeSolveResult r = sde->integrate(chunk_field, diffusion, x0, 0.0, o.sde.t_end, noise);
       x = r.x;
       out.nfe += r.nfe;
       if (o.sde.t_end < 1.0) {
-        x = final_denoising_step(exp, model, x, o.sde.t_end);
+        x = final_denoising_step(exp, model_fn, x, o.sde.t_end, condition);
         out.nfe += 1;
       }
     } else {
-      const solvers::SolveResult r = ode->integrate(field, x0, 0.0, 1.0);
+      const solvers::SolveResult r = ode->integrate(field(condition), x0, 0.0, 1.0);
       x = r.x;
       out.nfe += r.nfe;
       out.rejected += r.rejected;
@@ -99,11 +136,15 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
   return out;
 }
 
-std::map<std::string, double> score_samples(Experiment& exp, const torch::Tensor& samples, uint64_t seed) {
+std::map<std::string, double> score_samples(Experiment& exp, const GeneratedSamples& samples, uint64_t seed) {
+  if (exp.metrics.empty()) return {};
   torch::NoGradGuard no_grad;
   auto gen = data::make_generator(seed);
-  const torch::Tensor reference = exp.data->sample(samples.size(0), gen).x.to(exp.device).flatten(1);
-  const torch::Tensor model = samples.to(exp.device).flatten(1);
+  const int64_t n = samples.x.size(0);
+  const torch::Tensor drawn = samples.labels.defined() ? data::sample_of_classes(*exp.data, samples.labels, gen)
+                                                       : exp.data->sample(n, gen).x;
+  const torch::Tensor reference = drawn.to(exp.device).flatten(1);
+  const torch::Tensor model = samples.x.to(exp.device).flatten(1);
   std::map<std::string, double> scores;
   for (std::size_t i = 0; i < exp.metrics.size(); ++i) {
     scores[exp.metric_names[i]] = exp.metrics[i]->compute(model, reference, gen);
@@ -111,7 +152,8 @@ std::map<std::string, double> score_samples(Experiment& exp, const torch::Tensor
   return scores;
 }
 
-NllEstimate estimate_nll(Experiment& exp, nn::Model& model, const torch::Tensor& data, uint64_t seed) {
+NllEstimate estimate_nll(Experiment& exp, nn::Model& model, const torch::Tensor& data, uint64_t seed,
+                         const torch::Tensor& labels) {
   TORCH_CHECK(data.dim() >= 2 && data.size(0) >= 2, "nll: need at least 2 data points, got ", data.sizes());
   const bool was_training = model.is_training();
   model.eval();
@@ -124,14 +166,21 @@ NllEstimate estimate_nll(Experiment& exp, nn::Model& model, const torch::Tensor&
   } else {
     throw Error("nll needs a source with a known density (gaussian, or a gaussian_mixture dataset)");
   }
-  const solvers::Field field = paths::velocity_field(model_function(model), model.predictions(), *exp.path);
+  const paths::ConditionalField field =
+      paths::conditional_velocity_field(sampling_function(exp, model), model.predictions(), *exp.path);
+  const data::Condition all = point_condition(model, labels, data.size(0), exp.device);
   auto gen = data::make_generator(seed);
   NllEstimate out;
   std::vector<torch::Tensor> log_probs;
   for (int64_t done = 0; done < data.size(0); done += exp.sample.batch_size) {
     const int64_t count = std::min(exp.sample.batch_size, data.size(0) - done);
     const torch::Tensor x = data.slice(0, done, done + count).to(exp.device, torch::kFloat32);
-    const solvers::LogLikelihood r = solvers::log_likelihood(field, source_log_prob, x, exp.eval.likelihood, gen);
+    const data::Condition condition = all.slice(done, done + count);
+    const solvers::Field chunk_field = [&field, &condition](const torch::Tensor& y, const torch::Tensor& t) {
+      return field(y, t, condition);
+    };
+    const solvers::LogLikelihood r =
+        solvers::log_likelihood(chunk_field, source_log_prob, x, exp.eval.likelihood, gen);
     log_probs.push_back(r.log_prob.to(torch::kCPU));
     out.nfe += r.nfe;
   }
@@ -145,20 +194,34 @@ NllEstimate estimate_nll(Experiment& exp, nn::Model& model, const torch::Tensor&
   return out;
 }
 
+namespace {
+
+// The points' own labels when the model samples by class; the null class (their marginal density)
+// when sample.classes is none.
+torch::Tensor evaluation_labels(const Experiment& exp, const data::Batch& points) {
+  if (exp.model->num_classes() == 0 || exp.sample.class_mode == "none") return {};
+  return points.label;
+}
+
+}  // namespace
+
 std::map<std::string, double> evaluate(Experiment& exp, nn::Model& model, const GeneratedSamples& samples,
-                                       uint64_t seed) {
-  std::map<std::string, double> scores = score_samples(exp, samples.x, seed);
+                                       uint64_t seed, const torch::Tensor& nll_data) {
+  std::map<std::string, double> scores = score_samples(exp, samples, seed);
   if (exp.eval.wants_nll()) {
     auto gen = data::make_generator(seed + 1);
-    const NllEstimate e = estimate_nll(exp, model, exp.data->sample(exp.eval.n, gen).x, seed + 2);
+    const data::Batch points = nll_data.defined() ? data::Batch{nll_data, {}} : exp.data->sample(exp.eval.n, gen);
+    const NllEstimate e = estimate_nll(exp, model, points.x, seed + 2, evaluation_labels(exp, points));
     scores["nll"] = e.nll;
     scores["nll_se"] = e.nll_se;
     scores["bpd"] = e.bpd;
     scores["bpd_se"] = e.bpd_se;
+    scores["nll_nfe"] = static_cast<double>(e.nfe);
   }
   if (exp.eval.wants_kinetic_energy()) {
     auto gen = data::make_generator(seed + 3);
-    const paths::EnergyEstimate e = estimate_kinetic_energy(exp, model, exp.data->sample(exp.eval.n, gen).x, seed + 4);
+    const data::Batch points = exp.data->sample(exp.eval.n, gen);
+    const paths::EnergyEstimate e = estimate_kinetic_energy(exp, model, points.x, seed + 4, evaluation_labels(exp, points));
     scores["kinetic_energy"] = e.value;
     scores["kinetic_energy_se"] = e.se;
   }
@@ -166,13 +229,15 @@ std::map<std::string, double> evaluate(Experiment& exp, nn::Model& model, const 
 }
 
 paths::EnergyEstimate estimate_kinetic_energy(Experiment& exp, nn::Model& model, const torch::Tensor& data,
-                                              uint64_t seed) {
+                                              uint64_t seed, const torch::Tensor& labels) {
   const bool was_training = model.is_training();
   model.eval();
-  const solvers::Field field = paths::velocity_field(model_function(model), model.predictions(), *exp.path);
+  const paths::ConditionalField field =
+      paths::conditional_velocity_field(sampling_function(exp, model), model.predictions(), *exp.path);
   auto gen = data::make_generator(seed);
   const paths::EnergyEstimate e =
-      paths::field_kinetic_energy(field, *exp.path, data.to(exp.device, torch::kFloat32), gen, exp.sample.batch_size);
+      paths::field_kinetic_energy(field, point_condition(model, labels, data.size(0), exp.device), *exp.path,
+                                  data.to(exp.device, torch::kFloat32), gen, exp.sample.batch_size);
   model.train(was_training);
   return e;
 }

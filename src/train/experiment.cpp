@@ -4,7 +4,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
+#include "flowlab/builtins.h"
 #include "flowlab/core/threads.h"
 #include "flowlab/data/source.h"
 #include "flowlab/train/ema.h"
@@ -40,6 +42,17 @@ SampleOptions SampleOptions::read(config::Node& node) {
   o.batch_size = node.get<int64_t>("batch_size", o.batch_size, "samples integrated at once");
   node.expect(o.batch_size >= 1, "batch_size", "an integer >= 1");
   o.use_ema = node.get<bool>("use_ema", o.use_ema, "sample with the EMA weights");
+  o.classes = node.get<std::vector<int64_t>>(
+      "class", o.classes, "class-conditional models: the classes sampled, in equal shares (sample i gets class[i mod m])");
+  for (int64_t k : o.classes) node.expect(k >= 0, "class", "a list of class labels >= 0");
+  o.class_mode = node.get_choice(
+      "classes", o.class_mode, {"auto", "all", "none"},
+      "class-conditional models: auto (the `class` list if given, else all), all (an equal share of every class: "
+      "sample i gets class i mod K), none (the unconditional field, the null class)");
+  o.guidance = node.get<double>("guidance", o.guidance,
+                                "classifier-free guidance weight w: f_uncond + w (f_cond - f_uncond); 1 is the "
+                                "conditional model, 0 the unconditional one");
+  node.expect(std::isfinite(o.guidance), "guidance", "a finite number");
   config::Node sde = node.section("sde", "SDE sampling: dX = (b + eps s) dt + sqrt(2 eps) dW");
   o.sde = SdeSampleOptions::read(sde);
   return o;
@@ -93,7 +106,7 @@ torch::Device resolve_device(const std::string& name) {
 }
 
 Experiment::Experiment(config::Node root) : config(std::move(root)) {
-  register_all();
+  register_builtins();
   config::Node run_node = config.section("run");
   run = RunOptions::read(run_node);
   device = resolve_device(run.device);
@@ -129,6 +142,7 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   // Initialisation is seeded so that a run is reproducible from its config alone.
   torch::manual_seed(static_cast<uint64_t>(run.seed));
   config::Node model_node = config.section("model", "the network");
+  nn::resolve_num_classes(model_node, data->num_classes());
   config::Node ema_model_node = model_node.clone();
   model = std::make_shared<nn::Model>(model_node, shape);
   ema_model = std::make_shared<nn::Model>(ema_model_node, shape);
@@ -145,6 +159,11 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   }
   if (coupling->needs_labels() && (data->num_classes() == 0 || source->num_classes() == 0)) {
     coupling_node.fail("class_aware", "needs labelled data and a labelled source (source.type: dataset)");
+  }
+  if (coupling->needs_labels() && data->num_classes() != source->num_classes()) {
+    coupling_node.fail("class_aware", "pairs points of the same label, and the source has " +
+                                          std::to_string(source->num_classes()) + " classes, the data " +
+                                          std::to_string(data->num_classes()));
   }
 
   config::Node objective_node = config.section("objective", "the training loss");
@@ -212,6 +231,24 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
 
 void Experiment::check_sampling(config::Node& sample_node, config::Node& eval_node) const {
   const auto& kinds = model->predictions();
+  const int64_t classes = model->num_classes();
+  if (classes == 0) {
+    if (!sample.classes.empty()) sample_node.fail("class", "the model is unconditional (model.num_classes is 0)");
+    if (sample.guidance != 1.0) sample_node.fail("guidance", "guidance needs a class-conditional model");
+  } else {
+    for (int64_t k : sample.classes) {
+      if (k >= classes) sample_node.fail("class", "class " + std::to_string(k) + " is not below model.num_classes " +
+                                                      std::to_string(classes));
+    }
+    if (!sample.classes.empty() && sample.class_mode != "auto") {
+      sample_node.fail("classes", "give either the classes to sample (class) or classes: " + sample.class_mode);
+    }
+    const bool unconditional_needed = sample.guidance != 1.0 || sample.class_mode == "none";
+    if (unconditional_needed && !objective->trains_unconditional()) {
+      sample_node.fail(sample.guidance != 1.0 ? "guidance" : "classes",
+                       "this needs the unconditional field, which is learnt only with objective.label_dropout > 0");
+    }
+  }
   if (sample.sde.enabled) {
     const std::string why = path->why_no_score(kinds);
     config::Node sde_node = sample_node.section("sde");

@@ -17,6 +17,7 @@
 #include "flowlab/core/strings.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/io/atomic_file.h"
+#include "flowlab/io/json.h"
 #include "flowlab/train/checkpoint.h"
 #include "flowlab/train/ema.h"
 #include "flowlab/train/evaluation.h"
@@ -145,8 +146,10 @@ void Trainer::run(bool resume) {
       if (exp_.coupling->active()) source_batch = exp_.coupling->pair(source_batch, data_batch, generator_);
       x0 = source_batch.x.to(exp_.device);
     }
+    // A class-conditional model learns from the data's labels.
+    const data::Condition condition{exp_.model->num_classes() > 0 ? data_batch.label.to(exp_.device) : torch::Tensor()};
     exp_.optimizer->zero_grad();
-    const torch::Tensor loss = exp_.objective->loss(*exp_.model, *exp_.path, x0, x1, generator_);
+    const torch::Tensor loss = exp_.objective->loss(*exp_.model, *exp_.path, x0, x1, generator_, condition);
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) {
       const std::string kept = last_saved >= 0 ? checkpoint_file(exp_.checkpoint_dir(), last_saved) : "none";
@@ -167,10 +170,13 @@ void Trainer::run(bool resume) {
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - interval_start).count();
       const double rate = interval_steps / std::max(elapsed, 1e-9);
-      std::ostringstream json;
-      json << "{\"step\": " << done << ", \"loss\": " << json_number(loss_value)
-           << ", \"loss_mean\": " << json_number(interval_loss / interval_steps) << ", \"lr\": " << json_number(lr)
-           << ", \"grad_norm\": " << json_number(grad_norm) << ", \"steps_per_s\": " << json_number(rate);
+      io::JsonObject json;
+      json.add("step", done)
+          .add("loss", loss_value)
+          .add("loss_mean", interval_loss / interval_steps)
+          .add("lr", lr)
+          .add("grad_norm", grad_norm)
+          .add("steps_per_s", rate);
       std::string eval_text;
       if (eval_now) {
         // Evaluation uses its own generators so it never perturbs the training stream.
@@ -178,11 +184,10 @@ void Trainer::run(bool resume) {
         nn::Model& model = sampling_model(exp_);
         const GeneratedSamples samples = generate_samples(exp_, model, exp_.eval.n, seed);
         for (const auto& [name, value] : evaluate(exp_, model, samples, seed + 1)) {
-          json << ", \"" << name << "\": " << json_number(value);
+          json.add(name, value);
           eval_text += " " + name + " " + json_number(value);
         }
       }
-      json << "}";
       log_metrics_line(json.str());
       log_info(format("step %lld/%lld loss %.5f lr %.3g grad %.3g %.1f it/s ETA %s", static_cast<long long>(done),
                       static_cast<long long>(opt.steps), interval_loss / interval_steps, lr, grad_norm, rate,

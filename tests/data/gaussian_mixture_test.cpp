@@ -112,7 +112,9 @@ TEST(GaussianMixture, SampleMomentsMatchTheClosedForm) {
   const Batch batch = mixture.sample(n, gen);
   ASSERT_EQ(batch.x.sizes(), torch::IntArrayRef({n, 3}));
   EXPECT_EQ(batch.x.scalar_type(), torch::kFloat32);
-  EXPECT_FALSE(batch.label.defined());
+  // Labelled by component (LabelsAreTheComponents checks which).
+  ASSERT_TRUE(batch.label.defined());
+  EXPECT_EQ(batch.label.max().item<int64_t>(), mixture.num_components() - 1);
   const torch::Tensor x = batch.x.to(torch::kFloat64);
 
   // Every comparison within 5 standard errors estimated from the same samples.
@@ -255,6 +257,27 @@ TEST(GaussianMixture, ListDocumentsEveryOption) {
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"dim", "means", "weights", "stds", "covariances"}));
   EXPECT_TRUE(means_required);
+}
+
+
+TEST(GaussianMixture, LabelsAreTheComponents) {
+  auto mixture = make_dataset("type: gaussian_mixture\ndim: 2\nmeans: [-20, 0, 20, 0, 0, 20]\nweights: [0.2, 0.3, 0.5]\n");
+  EXPECT_EQ(mixture->num_classes(), 3);
+  at::Generator gen = data::make_generator(4);
+  const data::Batch b = mixture->sample(6000, gen);
+  ASSERT_TRUE(b.label.defined());
+  // Components 20 apart with unit covariance: the nearest mean is the component drawn.
+  const auto means = torch::tensor({-20.0f, 0.0f, 20.0f, 0.0f, 0.0f, 20.0f}).view({3, 2});
+  const auto nearest = torch::cdist(b.x, means).argmin(1);
+  EXPECT_TRUE(torch::equal(nearest, b.label));
+  for (int64_t k = 0; k < 3; ++k) {
+    const double expected = std::vector<double>{0.2, 0.3, 0.5}[k] * 6000;
+    EXPECT_NEAR((b.label == k).sum().item<double>(), expected, data_test::binomial_tolerance(6000, expected / 6000));
+  }
+  // Draws of given classes (the reference data of class-conditional samples).
+  const auto wanted = torch::tensor({2, 0, 0, 1, 2, 2, 1}, torch::kLong);
+  const auto x = data::sample_of_classes(*mixture, wanted, gen);
+  EXPECT_TRUE(torch::equal(torch::cdist(x, means).argmin(1), wanted));
 }
 
 }  // namespace

@@ -234,5 +234,69 @@ TEST(Toy2d, ListDocumentsEveryOption) {
   EXPECT_NE(options[0].doc.find("checkerboard"), std::string::npos);
 }
 
+
+// Each labelled set names the part a point was drawn from; with the noise off the part can be read
+// back from the point's coordinates, which is what these checks do.
+TEST(Toy2d, LabelsNameTheNaturalParts) {
+  const int64_t n = 4000;
+  const auto batch = [&](const std::string& name) {
+    auto dataset = make_dataset(toy(name, "noise: 0\nscale: 1\n"));
+    at::Generator gen = make_generator(11);
+    const Batch b = dataset->sample(n, gen);
+    EXPECT_EQ(b.label.scalar_type(), torch::kLong) << name;
+    EXPECT_EQ(b.label.sizes(), torch::IntArrayRef({n})) << name;
+    EXPECT_EQ(b.label.min().item<int64_t>(), 0) << name;
+    EXPECT_EQ(b.label.max().item<int64_t>(), dataset->num_classes() - 1) << name;
+    return b;
+  };
+  {  // eight_gaussians: the centre at angle k pi / 4
+    const Batch b = batch("eight_gaussians");
+    const torch::Tensor angle = b.label.to(torch::kFloat32) * (kPi / 4.0);
+    const torch::Tensor centre = 2.0 * torch::stack({torch::cos(angle), torch::sin(angle)}, 1);
+    EXPECT_LT((b.x - centre).abs().max().item<double>(), 1e-5);
+  }
+  {  // moons: 0 is the upper half-circle around (-0.5, -0.25), 1 the lower one around (0.5, 0.25)
+    const Batch b = batch("moons");
+    const torch::Tensor centre = torch::where(b.label.unsqueeze(1) == 0, torch::tensor({-0.5f, -0.25f}),
+                                              torch::tensor({0.5f, 0.25f}));
+    EXPECT_LT(((b.x - centre).norm(2, 1) - 1.0).abs().max().item<double>(), 1e-5);
+  }
+  {  // circles: 0 the outer circle (r = 1), 1 the inner one (r = 0.5)
+    const Batch b = batch("circles");
+    const torch::Tensor radius = 1.0 - 0.5 * b.label.to(torch::kFloat32);
+    EXPECT_LT((b.x.norm(2, 1) - radius).abs().max().item<double>(), 1e-5);
+  }
+  {  // checkerboard: 2 c + l, column c = floor(x / 2) + 2, l = 1 for the lower square of the column
+    const Batch b = batch("checkerboard");
+    const torch::Tensor column = torch::floor(b.x.select(1, 0) / 2.0) + 2.0;
+    // Each column holds one square in y < 0 and one in y >= 0.
+    const torch::Tensor lower = b.x.select(1, 1) < 0;
+    EXPECT_TRUE((b.label == (2.0 * column + lower.to(torch::kFloat32)).to(torch::kLong)).all().item<bool>());
+    EXPECT_EQ(std::get<0>(at::_unique(b.label)).numel(), 8);
+  }
+  {  // two_spirals: the sign of the arm; pinwheel: the arm's angle 2 pi k / 5 (plus a bend <= 0.25 e^a)
+    const Batch spirals = batch("two_spirals");
+    EXPECT_EQ(std::get<0>(at::_unique(spirals.label)).numel(), 2);
+    const Batch pinwheel = batch("pinwheel");
+    EXPECT_EQ(std::get<0>(at::_unique(pinwheel.label)).numel(), 5);
+  }
+  auto roll = make_dataset(toy("swiss_roll"));
+  at::Generator gen = make_generator(1);
+  EXPECT_EQ(roll->num_classes(), 0);
+  EXPECT_FALSE(roll->sample(10, gen).label.defined());
+}
+
+// Labels come from the draws that make the points, so a labelled set draws the same points as before.
+TEST(Toy2d, LabelsLeaveThePointStreamUnchanged) {
+  auto dataset = make_dataset(toy("eight_gaussians"));
+  at::Generator gen = make_generator(3);
+  const torch::Tensor x = dataset->sample(64, gen).x;
+  at::Generator manual = make_generator(3);
+  const torch::Tensor k = torch::randint(0, 8, {64}, manual, torch::kFloat32) * (kPi / 4.0);
+  const torch::Tensor expected =
+      2.0 * torch::stack({torch::cos(k), torch::sin(k)}, 1) + 0.2 * torch::randn({64, 2}, manual, torch::kFloat32);
+  EXPECT_TRUE(torch::equal(x, expected));
+}
+
 }  // namespace
 }  // namespace flowlab::data

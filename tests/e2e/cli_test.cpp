@@ -316,6 +316,23 @@ TEST(Cli, EveryShippedConfigTrainsAndSamples) {
   EXPECT_GE(count, 2);
 }
 
+// flowlab eval runs the evaluation that training logs: with the step's checkpoint and seed
+// run.seed * 1000003 + step it prints the same numbers.
+TEST(Cli, EvalReproducesTheTrainingEvaluation) {
+  TempDir dir;
+  CommandResult r = run_command(short_run(dir, "evals", 30, "--set train.eval_every=30 --set eval.n=300 "
+                                                            "--set 'eval.metrics=[energy_distance, mmd]' --set run.seed=2"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string logged = read_file(dir.path() + "/evals/metrics.jsonl");
+  r = run_command(flowlab() + " eval " + dir.path() + "/evals --seed " + std::to_string(2 * 1000003 + 30) +
+                  " --json " + dir.file("e.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string evaluated = read_file(dir.file("e.json"));
+  for (const char* metric : {"energy_distance", "mmd"}) {
+    EXPECT_EQ(json_value(evaluated, metric), json_value(logged, metric)) << metric << "\n" << logged << evaluated;
+  }
+}
+
 TEST(Cli, MissingAndCorruptCheckpoints) {
   TempDir dir;
   CommandResult r = run_command(flowlab() + " sample " + dir.path() + "/nothing");

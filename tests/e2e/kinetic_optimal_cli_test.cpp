@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "support/helpers.h"
 
@@ -60,6 +61,14 @@ TEST(KineticOptimalCli, TrainsSamplesAndReportsEnergies) {
                   " --knots 4 --paths vp");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("vp "), std::string::npos) << r.output;
+  // Only data: is needed (no model, objective or train section).
+  {
+    std::ofstream(dir.file("data_only.yaml")) << "data: {type: toy2d, name: checkerboard}\n";
+  }
+  r = run_command(flowlab() + " path-energy " + dir.file("data_only.yaml") +
+                  " --data-points 300 --noise-samples 32 --knots 4 --paths cond_ot --json " + dir.file("d.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_GT(json_value(read_file(dir.file("d.json")), "cond_ot"), 0.0);
   r = run_command(flowlab() + " path-energy " + config + " --knots 1");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("knots"), std::string::npos) << r.output;

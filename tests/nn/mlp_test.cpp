@@ -1,4 +1,5 @@
 #include "flowlab/nn/mlp.h"
+#include "flowlab/nn/model.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -75,6 +76,54 @@ TEST(TimeEmbedding, FourierFrequenciesAreSeededAndSaved) {
   o.seed = 1;
   TimeEmbeddingImpl c(o);
   EXPECT_FALSE(torch::equal(a.forward(t), c.forward(t)));
+}
+
+
+TEST(Mlp, ClassConditionalNetworkReadsLabelsAndHasANullClass) {
+  auto net = build("type: mlp\nhidden: [16]\nnum_classes: 3\ntime_embedding: {dim: 8}\n", {2});
+  EXPECT_EQ(net->num_classes(), 3);
+  // The class embedding has K + 1 rows (the last: the null class) as wide as the time embedding.
+  bool found = false;
+  for (const auto& p : net->named_parameters()) {
+    if (p.key() == "class_embedding.weight") {
+      found = true;
+      EXPECT_EQ(p.value().sizes(), torch::IntArrayRef({4, 8}));
+    }
+  }
+  EXPECT_TRUE(found);
+  torch::manual_seed(0);
+  const auto x = torch::randn({3, 2}).repeat({2, 1});
+  const auto t = torch::rand({3}).repeat({2});
+  const auto labels = [](std::vector<int64_t> v) { return data::Condition{torch::tensor(v, torch::kLong)}; };
+  const auto y = net->forward(x, t, labels({0, 1, 2, 2, 1, 0}));
+  // Rows i and i + 3 share x and t: different classes give different outputs, the same class the same.
+  EXPECT_FALSE(torch::allclose(y[0], y[3]));
+  EXPECT_TRUE(torch::allclose(y[1], y[4]));
+  // An empty condition is the null class.
+  EXPECT_TRUE(torch::equal(net->forward(x, t), net->forward(x, t, data::null_condition(6))));
+  EXPECT_FALSE(torch::allclose(net->forward(x, t), y));
+  // Labels out of range, of the wrong type or length are errors, not silent garbage.
+  EXPECT_THROW(net->forward(x, t, labels({0, 1, 2, 3, 0, 0})), c10::Error);
+  EXPECT_THROW(net->forward(x, t, labels({0, 1, 2, -2, 0, 0})), c10::Error);
+  EXPECT_THROW(net->forward(x, t, labels({0, 1})), c10::Error);
+  EXPECT_THROW(net->forward(x, t, data::Condition{torch::zeros({6})}), c10::Error);
+  // An unconditional network has no class embedding and refuses labels.
+  auto plain = build("type: mlp\nhidden: [16]\n", {2});
+  EXPECT_EQ(plain->num_classes(), 0);
+  for (const auto& p : plain->named_parameters()) EXPECT_EQ(p.key().find("class"), std::string::npos);
+  EXPECT_THROW(plain->forward(x, t, labels({0, 1, 2, 2, 1, 0})), c10::Error);
+}
+
+TEST(Mlp, NumClassesAutoTakesTheData) {
+  config::Node node = config::Node::parse("type: mlp\nnum_classes: auto\n", "model.yaml");
+  resolve_num_classes(node, 8);
+  EXPECT_EQ(node.get<int64_t>("num_classes", 0), 8);
+  config::Node unlabelled = config::Node::parse("type: mlp\nnum_classes: auto\n", "model.yaml");
+  EXPECT_THROW(resolve_num_classes(unlabelled, 0), ConfigError);
+  config::Node mismatch = config::Node::parse("type: mlp\nnum_classes: 3\n", "model.yaml");
+  EXPECT_THROW(resolve_num_classes(mismatch, 8), ConfigError);
+  config::Node plain = config::Node::parse("type: mlp\nnum_classes: 0\n", "model.yaml");
+  EXPECT_NO_THROW(resolve_num_classes(plain, 8));  // labelled data may train an unconditional model
 }
 
 }  // namespace

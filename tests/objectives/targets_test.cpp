@@ -31,7 +31,9 @@ struct PerturbedField : nn::Network {
     c = register_parameter("c", torch::zeros({2}, torch::kFloat64));
     d = register_parameter("d", torch::zeros({2}, torch::kFloat64));
   }
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t) override { return field(x, t) + c * x + d; }
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& = {}) override {
+    return field(x, t) + c * x + d;
+  }
   FieldFn field;
   torch::Tensor c, d;
 };

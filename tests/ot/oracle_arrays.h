@@ -37,7 +37,7 @@ inline std::vector<double> parse_numbers(const std::string& output) {
   return numbers;
 }
 
-/// Tests call this instead of register_all(), so only this area is needed.
+/// Tests call this instead of register_builtins(), so only this area is needed.
 inline void register_metrics_once() {
   static std::once_flag once;
   std::call_once(once, [] { register_builtin_metrics(); });

@@ -67,7 +67,9 @@ TEST(CondOT, GaussianScoreAndVelocityAgreeWithClosedForm) {
   EXPECT_TRUE(torch::allclose(path.to_velocity(Prediction::kScore, score, x, t), velocity, 1e-10, 1e-10));
   EXPECT_TRUE(torch::allclose(path.to_score(Prediction::kVelocity, velocity, x, t), score, 1e-10, 1e-10));
   const auto field = velocity_field(
-      [&](const torch::Tensor&, const torch::Tensor&) { return Predictions{{Prediction::kScore, score}}; },
+      [&](const torch::Tensor&, const torch::Tensor&, const data::Condition&) {
+        return Predictions{{Prediction::kScore, score}};
+      },
       {Prediction::kScore}, path);
   EXPECT_TRUE(torch::allclose(field(x, t), velocity, 1e-10, 1e-10));
 }

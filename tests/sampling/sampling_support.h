@@ -42,7 +42,7 @@ inline data::GaussianMixture isotropic_gaussian(const torch::Tensor& mu, double 
 
 /// The exact fields as a two-headed model (velocity and score), in x's dtype.
 inline paths::ModelFn oracle_model(const paths::GaussianMixtureFields& fields) {
-  return [fields](const torch::Tensor& x, const torch::Tensor& t) {
+  return [fields](const torch::Tensor& x, const torch::Tensor& t, const data::Condition&) {
     return paths::Predictions{{paths::Prediction::kVelocity, fields.velocity(x, t)},
                               {paths::Prediction::kScore, fields.score(x, t)}};
   };

@@ -32,8 +32,9 @@ TEST(SdeDeterminism, EachSampleIsTheSameInAnyBatch) {
   model.eval();
 
   auto path = paths::make_path("type: cond_ot\n");
-  const paths::ModelFn model_fn = [&model](const torch::Tensor& x, const torch::Tensor& t) {
-    return model.forward(x, t);
+  const paths::ModelFn model_fn = [&model](const torch::Tensor& x, const torch::Tensor& t,
+                                           const data::Condition& condition) {
+    return model.forward(x, t, condition);
   };
   const solvers::EpsSchedule eps = eps_schedule("noise_level", 0.5, *path);
   const solvers::Field drift = paths::sde_drift_field(model_fn, model.predictions(), *path, eps);

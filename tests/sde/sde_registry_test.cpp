@@ -15,7 +15,7 @@
 namespace flowlab::solvers {
 namespace {
 
-// Registered the way register_all() does it: through the ODE family's call.
+// Registered the way register_builtins() does it: through the ODE family's call.
 Registry<SdeSolver>& registered() {
   static std::once_flag once;
   std::call_once(once, register_builtin_solvers);

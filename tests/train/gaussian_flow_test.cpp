@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "flowlab/builtins.h"
 #include "flowlab/solvers/solver.h"
 #include "flowlab/train/evaluation.h"
 #include "flowlab/train/trainer.h"
@@ -45,7 +46,7 @@ void expect_moments(const torch::Tensor& samples, double tolerance) {
 
 TEST(GaussianFlow, ClosedFormFieldTransportsTheSourceToTheTarget) {
   // Checks the oracle itself: RK4 through the closed-form field maps N(0, I) to N(mu, Sigma).
-  register_all();
+  register_builtins();
   auto solver = solvers::make_solver("rk4", solvers::SolverOptions{});
   torch::manual_seed(0);
   const auto x0 = torch::randn({20000, 2}, torch::kFloat64);

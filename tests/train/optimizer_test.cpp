@@ -1,3 +1,4 @@
+#include "flowlab/builtins.h"
 #include "flowlab/train/optimizer.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +14,7 @@ namespace flowlab::train {
 namespace {
 
 std::unique_ptr<LrSchedule> schedule(const std::string& yaml) {
-  register_all();
+  register_builtins();
   config::Node node = config::Node::parse(yaml, "schedule.yaml");
   return schedule_registry().create(node);
 }
@@ -46,7 +47,7 @@ TEST(Schedules, StepDecaysByGammaEveryStepSize) {
 }
 
 TEST(Optimizers, BuildFromConfigAndSetLearningRate) {
-  register_all();
+  register_builtins();
   auto w = torch::zeros({3}, torch::requires_grad());
   config::Node node = config::Node::parse("type: adamw\nlr: 0.01\nweight_decay: 0.0\n", "opt.yaml");
   auto opt = optimizer_registry().create(node, {w});

@@ -1,8 +1,9 @@
 #pragma once
 // One generic registry for every component family: "type:" name -> factory.
-// Registration is explicit (register_builtin_*() in each area, called once by
-// register_all()), so no linker can drop an entry. Each entry carries its docs
-// and a function that reads its options, so `flowlab list` comes from the code.
+// Registration is explicit (register_builtin_*() in each area, all called by
+// register_builtins() in flowlab/builtins.h), so no linker can drop an entry, and
+// repeated registration is harmless. Each entry carries its docs and a function
+// that reads its options, so `flowlab list` comes from the code.
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,9 +50,14 @@ class Registry : public RegistryBase {
 
   explicit Registry(std::string family) : RegistryBase(std::move(family)) {}
 
-  /// Adds `name`; `read_options` reads every option the factory reads.
+  /// Adds `name`; `read_options` reads every option the factory reads. Registering the same
+  /// name with the same doc again does nothing (areas and tests may each register what they
+  /// need); the same name for another component is an Error.
   void add(const std::string& name, const std::string& doc, Factory factory, Reader read_options) {
-    if (entries_.count(name)) throw Error(family() + " registry: '" + name + "' registered twice");
+    if (auto it = entries_.find(name); it != entries_.end()) {
+      if (it->second.doc == doc) return;
+      throw Error(family() + " registry: '" + name + "' registered twice, for different components");
+    }
     entries_[name] = Entry{doc, std::move(factory), std::move(read_options)};
   }
 
@@ -107,8 +113,5 @@ class Registry : public RegistryBase {
   }
   std::map<std::string, Entry> entries_;
 };
-
-/// Registers every built-in component of every area, once.
-void register_all();
 
 }  // namespace flowlab

@@ -44,6 +44,11 @@ class AnalyticDensity {
 Registry<Dataset>& dataset_registry();
 void register_builtin_datasets();
 
+/// Points of given classes: row i is a draw of class labels[i] (labels int64 [n], each in
+/// [0, num_classes), or kNullClass for a draw of any class). Draws batches from `gen` and keeps
+/// points of the classes still wanted; throws Error when a class stays short after many draws.
+torch::Tensor sample_of_classes(const Dataset& data, const torch::Tensor& labels, at::Generator& gen);
+
 /// A CPU generator seeded with `seed`.
 at::Generator make_generator(uint64_t seed);
 

@@ -39,8 +39,10 @@ class GaussianMixture : public Dataset, public AnalyticDensity {
   explicit GaussianMixture(const GaussianMixtureOptions& options);
 
   std::vector<int64_t> sample_shape() const override { return {dim()}; }
-  /// Component k ~ Categorical(w), then mu_k + L_k eps with Sigma_k = L_k L_k^T.
+  /// Component k ~ Categorical(w), then mu_k + L_k eps with Sigma_k = L_k L_k^T; the label is k.
   Batch sample(int64_t n, at::Generator& gen) const override;
+  /// Labelled by component: label k for a draw from component k.
+  int64_t num_classes() const override { return num_components(); }
 
   /// log p(x) for x [B, d] -> [B], in x's floating dtype (computed in float64);
   /// differentiable with respect to x.

@@ -29,6 +29,12 @@
 //                    phi = 2 pi k / 5 + 0.25 exp(a); rotate (a, b) by phi.
 //   swiss_roll       (default scale 0.25, noise 0.1)
 //                    t = 1.5 pi (1 + 2 U[0, 1)); (t cos t, t sin t).
+//
+// Labels: each point carries the part it was drawn from (before the noise): moons 0 upper,
+// 1 lower; circles 0 outer, 1 inner; eight_gaussians k (centre at angle k pi/4); checkerboard
+// 2 c + l for column c = floor(u) + 2 (left to right) and l = 1 for the lower square of the
+// column; two_spirals 0 or 1 (the sign); pinwheel the arm k. swiss_roll has one part and
+// no labels.
 #include <string>
 #include <vector>
 
@@ -42,6 +48,9 @@ enum class Toy2dKind { kMoons, kCircles, kEightGaussians, kCheckerboard, kTwoSpi
 /// Registry names of the toy sets, in Toy2dKind order.
 const std::vector<std::string>& toy2d_names();
 
+/// Parts a set is labelled by (0: unlabelled).
+int64_t toy2d_num_classes(Toy2dKind kind);
+
 struct Toy2dOptions {
   Toy2dKind kind = Toy2dKind::kMoons;
   double noise = 0.1;
@@ -54,6 +63,7 @@ class Toy2d : public Dataset {
   explicit Toy2d(const Toy2dOptions& options);
   std::vector<int64_t> sample_shape() const override { return {2}; }
   Batch sample(int64_t n, at::Generator& gen) const override;
+  int64_t num_classes() const override { return toy2d_num_classes(options_.kind); }
   const Toy2dOptions& options() const { return options_; }
 
  private:

@@ -11,7 +11,7 @@ namespace flowlab::nn {
 class EnergyMlp : public EnergyNetwork {
  public:
   EnergyMlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs = 1);
-  torch::Tensor energy(const torch::Tensor& x, const torch::Tensor& t) override;
+  torch::Tensor energy(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition = {}) override;
 
  private:
   std::shared_ptr<Mlp> scalar_;

@@ -12,9 +12,11 @@ class EnergyNetwork : public Network {
  public:
   using Network::Network;
   /// -grad_x E_k(x, t) for each output k, stacked along dimension 1: [B, outputs * C, ...].
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t) override;
-  /// The energies E(x, t): [B, outputs], differentiable in x.
-  virtual torch::Tensor energy(const torch::Tensor& x, const torch::Tensor& t) = 0;
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
+                        const data::Condition& condition = {}) override;
+  /// The energies E(x, t | condition): [B, outputs], differentiable in x.
+  virtual torch::Tensor energy(const torch::Tensor& x, const torch::Tensor& t,
+                               const data::Condition& condition = {}) = 0;
 };
 
 }  // namespace flowlab::nn

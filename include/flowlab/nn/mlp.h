@@ -1,6 +1,9 @@
 #pragma once
-// Multilayer perceptron on [flatten(x), embed(t)], each output reshaped like x.
+// Multilayer perceptron on [flatten(x), embed(t) + embed(class)], each output reshaped
+// like x. With num_classes K > 0 a learned class embedding (K + 1 rows: the last is the
+// null class of classifier-free guidance) is added to the time embedding.
 #include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 
 #include <string>
@@ -16,6 +19,7 @@ struct MlpOptions {
   std::string activation = "silu";             ///< silu | relu | gelu | tanh | softplus
   bool residual = false;                       ///< h + act(W h) between equal widths
   TimeEmbeddingOptions time_embedding;
+  int64_t num_classes = 0;                     ///< > 0: class-conditional (model.num_classes)
   static MlpOptions read(config::Node& node);
 };
 
@@ -24,19 +28,28 @@ class Mlp : public Network {
   /// `outputs` fields, each shaped like a sample, stacked along dimension 1; with `scalars`, just
   /// `outputs` numbers per sample: [B, outputs] (the energies of energy networks).
   Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs = 1, bool scalars = false);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t) override;
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
+                        const data::Condition& condition = {}) override;
 
  private:
   torch::Tensor activate(const torch::Tensor& h) const;
+  /// embed(t), plus the class embedding of the condition (the null class when it is empty).
+  torch::Tensor embed(const torch::Tensor& t, const data::Condition& condition, int64_t batch);
   MlpOptions options_;
   SampleShape shape_;
   std::shared_ptr<TimeEmbeddingImpl> embedding_;
+  torch::nn::Embedding class_embedding_{nullptr};  // [num_classes + 1, time dim] when conditional
   torch::nn::ModuleList layers_;               // owns the hidden layers (state_dict names)
   std::vector<torch::nn::Linear> hidden_;      // the same layers, typed, for forward()
   torch::nn::Linear output_{nullptr};
   bool scalars_ = false;
   std::vector<bool> residual_;  // per hidden layer
 };
+
+/// Row indices of the class embedding for `condition` over a batch: labels, with the null
+/// class (and an empty condition) at row num_classes. Errors on labels outside [-1, num_classes).
+torch::Tensor class_rows(const data::Condition& condition, int64_t num_classes, int64_t batch,
+                         const torch::Device& device);
 
 /// Activation names.
 const std::vector<std::string>& activation_names();

@@ -1,7 +1,9 @@
 #pragma once
-// Networks map (x [B, ...], t [B]) to `outputs()` tensors shaped like x, stacked
-// along dimension 1 (channels): [B, outputs * C, ...]. What each output means is
-// the Model's business (nn/model.h); networks only compute.
+// Networks map (x [B, ...], t [B], condition) to `outputs()` tensors shaped like x,
+// stacked along dimension 1 (channels): [B, outputs * C, ...]. What each output
+// means is the Model's business (nn/model.h); networks only compute. A network
+// with num_classes() > 0 is class-conditional: it reads condition.labels, and an
+// empty condition or the null class gives its unconditional field.
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
@@ -10,18 +12,23 @@
 #include <vector>
 
 #include "flowlab/core/registry.h"
+#include "flowlab/data/condition.h"
 
 namespace flowlab::nn {
 
 class Network : public torch::nn::Module {
  public:
-  explicit Network(int64_t outputs) : outputs_(outputs) {}
-  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t) = 0;
+  explicit Network(int64_t outputs, int64_t num_classes = 0) : outputs_(outputs), num_classes_(num_classes) {}
+  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
+                                const data::Condition& condition = {}) = 0;
   /// Fields computed at once (heads sharing one trunk).
   int64_t outputs() const { return outputs_; }
+  /// Classes of a class-conditional network; 0 for an unconditional one.
+  int64_t num_classes() const { return num_classes_; }
 
  private:
   int64_t outputs_;
+  int64_t num_classes_;
 };
 
 /// Shape of one data sample, e.g. {2} or {1, 28, 28}.

@@ -13,7 +13,7 @@ class ResidualEnergy : public EnergyNetwork {
  public:
   /// `inner` computes `outputs` fields shaped like x.
   explicit ResidualEnergy(std::shared_ptr<Network> inner);
-  torch::Tensor energy(const torch::Tensor& x, const torch::Tensor& t) override;
+  torch::Tensor energy(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition = {}) override;
 
  private:
   std::shared_ptr<Network> inner_;

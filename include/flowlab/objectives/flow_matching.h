@@ -26,18 +26,22 @@ struct FlowMatchingOptions {
   /// Also evaluate at the mirrored latent (z -> -z; one-sided paths: x0 -> -x0) and average,
   /// as the interpolants reference code does; lowers the variance of L_b and L_s.
   bool antithetic = false;
+  /// Probability that a label becomes the null class (classifier-free guidance training).
+  double label_dropout = 0.0;
   static FlowMatchingOptions read(config::Node& node);
 };
 
 /// loss = sum over fields of mean over the batch of w(t) * mean over features of
-/// (f(x_t, t) - target)^2, with t from the time sampler and x_t = alpha x0 + beta x1 + gamma z.
+/// (f(x_t, t | c) - target)^2, with t from the time sampler and x_t = alpha x0 + beta x1 + gamma z;
+/// each label c becomes the null class with probability label_dropout.
 class FlowMatching : public Objective {
  public:
   explicit FlowMatching(const FlowMatchingOptions& options) : options_(options) {}
   torch::Tensor loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0, const torch::Tensor& x1,
-                     at::Generator& gen) const override;
+                     at::Generator& gen, const data::Condition& condition = {}) const override;
   /// Throws Error when the options do not apply to `path` (antithetic pairs need a latent).
   void check_path(const paths::Path& path) const override;
+  bool trains_unconditional() const override { return options_.label_dropout > 0; }
 
  private:
   FlowMatchingOptions options_;

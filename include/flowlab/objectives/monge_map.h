@@ -22,7 +22,7 @@ class MongeMap : public Objective {
  public:
   explicit MongeMap(const MongeMapOptions& options) : options_(options) {}
   torch::Tensor loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0, const torch::Tensor& x1,
-                     at::Generator& gen) const override;
+                     at::Generator& gen, const data::Condition& condition = {}) const override;
 
  private:
   MongeMapOptions options_;

@@ -1,6 +1,6 @@
 #pragma once
 // Training objectives: a scalar loss from a network, a path and a batch of
-// endpoint pairs (x0 from the source, x1 from the data).
+// endpoint pairs (x0 from the source, x1 from the data) and the data's condition.
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
@@ -15,12 +15,17 @@ namespace flowlab::objectives {
 class Objective {
  public:
   virtual ~Objective() = default;
-  /// Loss on endpoints x0, x1 [B, ...] (on the training device) for every field of `model`;
+  /// Loss on endpoints x0, x1 [B, ...] (on the training device) for every field of `model`,
+  /// conditioned on `condition` (x1's labels for a class-conditional model, else empty);
   /// `gen` (CPU) draws times and latents, so the loss sequence is reproducible.
   virtual torch::Tensor loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0,
-                             const torch::Tensor& x1, at::Generator& gen) const = 0;
+                             const torch::Tensor& x1, at::Generator& gen,
+                             const data::Condition& condition = {}) const = 0;
   /// Throws Error when the objective's options do not apply to `path`.
   virtual void check_path(const paths::Path& /*path*/) const {}
+  /// Whether a conditional model also learns its unconditional field (labels dropped to the
+  /// null class), which classifier-free guidance and unconditional sampling need.
+  virtual bool trains_unconditional() const { return false; }
 };
 
 /// How training times t in [0, 1] are drawn.

@@ -7,6 +7,7 @@
 #include <torch/types.h>
 
 #include "flowlab/paths/data_separation.h"
+#include "flowlab/paths/fields.h"
 #include "flowlab/paths/path.h"
 #include "flowlab/solvers/solver.h"
 
@@ -44,5 +45,9 @@ struct EnergyEstimate {
 /// in batches of `batch` points. `field` maps (x [B, ...], t [B]) to the velocity [B, ...].
 EnergyEstimate field_kinetic_energy(const solvers::Field& field, const Path& path, const torch::Tensor& data,
                                     at::Generator& gen, int64_t batch = 4096, double t_max = kEnergyTimeMax);
+/// The same for a conditional field; each point's row of `condition` goes with it.
+EnergyEstimate field_kinetic_energy(const ConditionalField& field, const data::Condition& condition, const Path& path,
+                                    const torch::Tensor& data, at::Generator& gen, int64_t batch = 4096,
+                                    double t_max = kEnergyTimeMax);
 
 }  // namespace flowlab::paths

@@ -65,6 +65,10 @@ struct SampleOptions {
   int64_t n = 10000;
   int64_t batch_size = 10000;  ///< samples integrated at once
   bool use_ema = true;
+  /// Class-conditional models: the classes drawn (equal shares), or by class_mode.
+  std::vector<int64_t> classes;
+  std::string class_mode = "auto";  ///< auto | all | none
+  double guidance = 1.0;            ///< classifier-free guidance weight w
   SdeSampleOptions sde;
   static SampleOptions read(config::Node& node);
 };

@@ -1,12 +1,13 @@
-#include "run_loading.h"
+#include "flowlab/train/run.h"
 
-#include <cstdio>
+#include <torch/torch.h>
+
 #include <filesystem>
 
 #include "flowlab/core/error.h"
 #include "flowlab/train/checkpoint.h"
 
-namespace flowlab::cli {
+namespace flowlab::train {
 
 LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& overrides,
                    const std::optional<std::string>& checkpoint) {
@@ -23,22 +24,13 @@ LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& o
   config.apply_override("run.dir=" + (dir.has_parent_path() ? dir.parent_path().string() : std::string(".")));
   for (const auto& o : overrides) config.apply_override(o);
   LoadedRun run;
-  run.experiment = std::make_unique<train::Experiment>(config);
-  run.checkpoint = checkpoint ? *checkpoint : train::latest_checkpoint(run.experiment->checkpoint_dir());
-  const train::CheckpointMeta meta = train::load_checkpoint(run.checkpoint, run.experiment->model.get(),
-                                                           run.experiment->ema_model.get(), nullptr, nullptr);
+  run.experiment = std::make_unique<Experiment>(config);
+  run.checkpoint = checkpoint ? *checkpoint : latest_checkpoint(run.experiment->checkpoint_dir());
+  const CheckpointMeta meta =
+      load_checkpoint(run.checkpoint, run.experiment->model.get(), run.experiment->ema_model.get(), nullptr, nullptr);
   run.step = meta.step;
   run.experiment->path->load_state(meta.path_state);
   return run;
 }
 
-void add_sde_overrides(bool sde, const std::optional<double>& eps, std::vector<std::string>& overrides) {
-  if (sde || eps) overrides.push_back("sample.sde.enabled=true");
-  if (eps) {
-    char text[64];
-    std::snprintf(text, sizeof(text), "%.17g", *eps);
-    overrides.push_back(std::string("sample.sde.eps=") + text);
-  }
-}
-
-}  // namespace flowlab::cli
+}  // namespace flowlab::train

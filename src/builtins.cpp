@@ -1,6 +1,7 @@
+#include "flowlab/builtins.h"
+
 #include <mutex>
 
-#include "flowlab/core/registry.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/data/source.h"
 #include "flowlab/nn/network.h"
@@ -13,7 +14,7 @@
 
 namespace flowlab {
 
-void register_all() {
+void register_builtins() {
   static std::once_flag once;
   std::call_once(once, [] {
     data::register_builtin_datasets();
