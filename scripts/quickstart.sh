@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-./scripts/build.sh
+./scripts/build.sh --target flowlab   # the executable only; ./scripts/test.sh builds the tests
 resume=()
 if ls runs/moons/checkpoints/step_*.pt >/dev/null 2>&1; then resume=(--resume); fi
 ./build/flowlab train configs/toy/moons.yaml "${resume[@]}"

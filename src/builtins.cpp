@@ -11,6 +11,7 @@
 #include "flowlab/paths/path.h"
 #include "flowlab/solvers/solver.h"
 #include "flowlab/train/optimizer.h"
+#include "flowlab/train/task.h"
 
 namespace flowlab {
 
@@ -26,6 +27,7 @@ void register_builtins() {
     solvers::register_builtin_solvers();
     ot::register_builtin_metrics();
     train::register_builtin_training();
+    train::register_builtin_tasks();
   });
 }
 

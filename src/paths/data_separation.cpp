@@ -8,11 +8,12 @@
 
 #include "flowlab/core/error.h"
 #include "flowlab/paths/empirical_posterior.h"
+#include "numeric.h"
 
 namespace flowlab::paths {
 namespace {
 
-constexpr double kHalfPi = 1.5707963267948966;
+using detail::kHalfPi;
 
 std::vector<double> log_uniform(double lo, double hi, int64_t count) {
   std::vector<double> s(static_cast<std::size_t>(count));

@@ -12,11 +12,12 @@
 #include "flowlab/paths/cond_ot.h"
 #include "flowlab/paths/kinetic_energy.h"
 #include "flowlab/solvers/gauss_legendre.h"
+#include "numeric.h"
 
 namespace flowlab::paths {
 namespace {
 
-constexpr double kHalfPi = 1.5707963267948966;
+using detail::kHalfPi;
 // gamma below this counts as this: psi stays strictly increasing (invertible) where the data look Gaussian.
 constexpr double kGammaFloor = 1e-12;
 constexpr int64_t kFineAngles = 20000;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "flowlab/core/error.h"
+#include "numeric.h"
 
 namespace flowlab::paths {
 namespace {
@@ -42,11 +43,6 @@ std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector
   return d;
 }
 
-std::vector<double> to_vector(const torch::Tensor& v) {
-  const torch::Tensor c = v.contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
 }  // namespace
 
 MonotoneCubic::MonotoneCubic(const torch::Tensor& knots, const torch::Tensor& values) {
@@ -59,7 +55,7 @@ MonotoneCubic::MonotoneCubic(const torch::Tensor& knots, const torch::Tensor& va
     throw Error("monotone cubic: knots and values must be finite");
   }
   if (!(knots_.diff() > 0).all().item<bool>()) throw Error("monotone cubic: knots must be strictly increasing");
-  const std::vector<double> slopes = pchip_slopes(to_vector(knots_), to_vector(values_));
+  const std::vector<double> slopes = pchip_slopes(detail::host_values(knots_), detail::host_values(values_));
   slopes_ = torch::tensor(slopes, torch::kFloat64);
 }
 

@@ -8,6 +8,7 @@
 
 #include "flowlab/core/error.h"
 #include "flowlab/io/npy.h"
+#include "numeric.h"
 
 namespace flowlab::paths {
 namespace {
@@ -21,11 +22,6 @@ std::string number(double v) {
   std::ostringstream out;
   out << std::setprecision(12) << v;
   return out.str();
-}
-
-std::vector<double> to_vector(const torch::Tensor& v) {
-  const torch::Tensor c = v.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
 torch::Tensor to_tensor(const std::vector<double>& v) { return torch::tensor(v, torch::kFloat64); }
@@ -100,10 +96,10 @@ void read_table_file(config::Node& node, TabulatedOptions& o) {
                           shape.str());
   }
   const torch::Tensor columns = table.to(torch::kFloat64).t().contiguous();
-  o.t = to_vector(columns[0]);
-  o.alpha = to_vector(columns[1]);
-  o.beta = to_vector(columns[2]);
-  o.gamma = table.size(1) == 4 ? to_vector(columns[3]) : std::vector<double>(o.t.size(), 0.0);
+  o.t = detail::host_values(columns[0]);
+  o.alpha = detail::host_values(columns[1]);
+  o.beta = detail::host_values(columns[2]);
+  o.gamma = table.size(1) == 4 ? detail::host_values(columns[3]) : std::vector<double>(o.t.size(), 0.0);
 }
 
 }  // namespace
@@ -155,7 +151,7 @@ TabulatedPath::TabulatedPath(const TabulatedOptions& options)
 
 void TabulatedPath::set_table(const torch::Tensor& t, const torch::Tensor& alpha, const torch::Tensor& beta,
                               const torch::Tensor& gamma) {
-  std::vector<double> tv = to_vector(t), av = to_vector(alpha), bv = to_vector(beta), gv = to_vector(gamma);
+  std::vector<double> tv = detail::host_values(t), av = detail::host_values(alpha), bv = detail::host_values(beta), gv = detail::host_values(gamma);
   const TableProblem p = table_problem(tv, av, bv, gv);
   if (!p.key.empty()) throw Error("tabulated path: " + p.key + ": " + p.message);
   snap_endpoints(av, bv, gv);

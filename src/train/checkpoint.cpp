@@ -13,7 +13,9 @@
 namespace flowlab::train {
 namespace {
 
-constexpr int64_t kFormatVersion = 2;  // 2: models hold named fields; path state
+// 1: network, EMA, optimizer, generator; 2: models hold named fields, path state;
+// 3: named modules (with optional EMA), optimizers and generators, task state.
+constexpr int64_t kFormatVersion = 3;
 
 torch::Tensor text_to_tensor(const std::string& text) {
   auto t = torch::empty({static_cast<int64_t>(text.size())}, torch::kUInt8);
@@ -27,81 +29,180 @@ std::string tensor_to_text(const torch::Tensor& t) {
   return std::string(p, p + c.numel());
 }
 
+// Named tensors with their names listed in order ("names": one per line).
+void write_named_tensors(torch::serialize::OutputArchive& archive, const TaskState& tensors) {
+  std::string names;
+  for (const auto& [name, tensor] : tensors) {
+    names += name + "\n";
+    archive.write(name, tensor);
+  }
+  archive.write("names", text_to_tensor(names));
+}
+
+TaskState read_named_tensors(torch::serialize::InputArchive& archive) {
+  TaskState out;
+  torch::Tensor names;
+  archive.read("names", names);
+  std::string name;
+  for (char c : tensor_to_text(names)) {
+    if (c != '\n') {
+      name += c;
+      continue;
+    }
+    torch::Tensor tensor;
+    archive.read(name, tensor);
+    out.emplace_back(name, tensor);
+    name.clear();
+  }
+  return out;
+}
+
+// A part that is not in the file: an Error naming the file and the part.
+[[noreturn]] void missing(const std::string& file, const std::string& what) {
+  throw Error("checkpoint " + file + " holds no " + what + " (a checkpoint of another task or model?)");
+}
+
+void read_sub(torch::serialize::InputArchive& from, const std::string& key, torch::serialize::InputArchive& to,
+              const std::string& file, const std::string& what) {
+  if (!from.try_read(key, to)) missing(file, what);
+}
+
+// Formats 1 and 2: one model (module "model") with its EMA, one optimizer, one generator.
+void load_single_model(torch::serialize::InputArchive& archive, int64_t version, const CheckpointParts& parts,
+                       const std::string& file, CheckpointMeta& meta) {
+  for (const TrainedModule& m : parts.modules) {
+    if (m.name != kModelModule) missing(file, "module '" + m.name + "' (format " + std::to_string(version) + ")");
+    const auto load = [&](const char* key, torch::nn::Module& module) {
+      torch::serialize::InputArchive sub;
+      archive.read(key, sub);
+      if (version >= 2) {
+        module.load(sub);
+        return;
+      }
+      // Format 1 saved the network itself; models now hold it as their child "network".
+      for (const auto& child : module.named_children()) {
+        if (child.key() == "network") {
+          child.value()->load(sub);
+          return;
+        }
+      }
+      module.load(sub);
+    };
+    if (m.module) load("model", *m.module);
+    if (m.ema) load("ema", *m.ema);
+  }
+  for (const auto& [name, optimizer] : parts.optimizers) {
+    if (!optimizer) continue;
+    if (name != kMainOptimizer) missing(file, "optimizer '" + name + "'");
+    torch::serialize::InputArchive sub;
+    archive.read("optimizer", sub);
+    optimizer->load(sub);
+  }
+  for (const auto& [name, gen] : parts.generators) {
+    if (!gen) continue;
+    if (name != kTrainingGenerator) missing(file, "generator '" + name + "'");
+    torch::Tensor state;
+    archive.read("generator", state);
+    gen->set_state(state);
+  }
+  if (version >= 2) {
+    torch::serialize::InputArchive path_archive;
+    archive.read("path", path_archive);
+    meta.task_state = read_named_tensors(path_archive);
+  }
+}
+
+void load_named_parts(torch::serialize::InputArchive& archive, const CheckpointParts& parts, const std::string& file,
+                      CheckpointMeta& meta) {
+  torch::serialize::InputArchive modules, emas, optimizers, generators, task;
+  archive.read("modules", modules);
+  archive.read("ema_modules", emas);
+  archive.read("optimizers", optimizers);
+  archive.read("generators", generators);
+  archive.read("task", task);
+  for (const TrainedModule& m : parts.modules) {
+    if (m.module) {
+      torch::serialize::InputArchive sub;
+      read_sub(modules, m.name, sub, file, "module '" + m.name + "'");
+      m.module->load(sub);
+    }
+    if (m.ema) {
+      torch::serialize::InputArchive ema;
+      read_sub(emas, m.name, ema, file, "EMA of module '" + m.name + "'");
+      m.ema->load(ema);
+    }
+  }
+  for (const auto& [name, optimizer] : parts.optimizers) {
+    if (!optimizer) continue;
+    torch::serialize::InputArchive sub;
+    read_sub(optimizers, name, sub, file, "optimizer '" + name + "'");
+    optimizer->load(sub);
+  }
+  for (const auto& [name, gen] : parts.generators) {
+    if (!gen) continue;
+    torch::Tensor state;
+    if (!generators.try_read(name, state)) missing(file, "generator '" + name + "'");
+    gen->set_state(state);
+  }
+  meta.task_state = read_named_tensors(task);
+}
+
 }  // namespace
 
-void save_checkpoint(const std::string& file, const CheckpointMeta& meta, torch::nn::Module& model,
-                     torch::nn::Module& ema, torch::optim::Optimizer& optimizer, const at::Generator& gen) {
+void save_checkpoint(const std::string& file, const CheckpointMeta& meta, const CheckpointParts& parts) {
   torch::serialize::OutputArchive archive;
   archive.write("format_version", torch::tensor(kFormatVersion));
   archive.write("step", torch::tensor(meta.step));
   archive.write("config", text_to_tensor(meta.config_yaml));
-  torch::serialize::OutputArchive model_archive, ema_archive, optimizer_archive;
-  model.save(model_archive);
-  ema.save(ema_archive);
-  optimizer.save(optimizer_archive);
-  archive.write("model", model_archive);
-  archive.write("ema", ema_archive);
-  archive.write("optimizer", optimizer_archive);
-  archive.write("generator", gen.get_state());
-  torch::serialize::OutputArchive path_archive;
-  std::string names;
-  for (const auto& [name, tensor] : meta.path_state) {
-    names += name + "\n";
-    path_archive.write(name, tensor);
+  torch::serialize::OutputArchive modules, emas, optimizers, generators, task;
+  for (const TrainedModule& m : parts.modules) {
+    TORCH_CHECK(m.module, "checkpoint: module '", m.name, "' is null");
+    torch::serialize::OutputArchive sub;
+    m.module->save(sub);
+    modules.write(m.name, sub);
+    if (m.ema) {
+      torch::serialize::OutputArchive ema;
+      m.ema->save(ema);
+      emas.write(m.name, ema);
+    }
   }
-  path_archive.write("names", text_to_tensor(names));
-  archive.write("path", path_archive);
+  for (const auto& [name, optimizer] : parts.optimizers) {
+    torch::serialize::OutputArchive sub;
+    optimizer->save(sub);
+    optimizers.write(name, sub);
+  }
+  // The generator states are saved so the data stream resumes exactly.
+  for (const auto& [name, gen] : parts.generators) generators.write(name, gen->get_state());
+  write_named_tensors(task, meta.task_state);
+  archive.write("modules", modules);
+  archive.write("ema_modules", emas);
+  archive.write("optimizers", optimizers);
+  archive.write("generators", generators);
+  archive.write("task", task);
   io::write_atomically(file, [&](const std::string& tmp) { archive.save_to(tmp); });
 }
 
-CheckpointMeta load_checkpoint(const std::string& file, torch::nn::Module* model, torch::nn::Module* ema,
-                               torch::optim::Optimizer* optimizer, at::Generator* gen) {
+CheckpointMeta load_checkpoint(const std::string& file, const CheckpointParts& parts) {
   if (!std::filesystem::is_regular_file(file)) throw Error("checkpoint " + file + " does not exist");
   CheckpointMeta meta;
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(file);
-    torch::Tensor version, step, config, state;
+    torch::Tensor version, step, config;
     archive.read("format_version", version);
-    if (version.item<int64_t>() != kFormatVersion) {
-      throw Error("checkpoint " + file + " has format version " + std::to_string(version.item<int64_t>()) +
-                  "; this flowlab reads version " + std::to_string(kFormatVersion));
+    meta.format_version = version.item<int64_t>();
+    if (meta.format_version < 1 || meta.format_version > kFormatVersion) {
+      throw Error("checkpoint " + file + " has format version " + std::to_string(meta.format_version) +
+                  "; this flowlab reads versions 1 to " + std::to_string(kFormatVersion));
     }
     archive.read("step", step);
     archive.read("config", config);
     meta.step = step.item<int64_t>();
     meta.config_yaml = tensor_to_text(config);
-    auto read_module = [&](const char* key, torch::nn::Module* module) {
-      if (!module) return;
-      torch::serialize::InputArchive sub;
-      archive.read(key, sub);
-      module->load(sub);
-    };
-    read_module("model", model);
-    read_module("ema", ema);
-    if (optimizer) {
-      torch::serialize::InputArchive sub;
-      archive.read("optimizer", sub);
-      optimizer->load(sub);
-    }
-    if (gen) {
-      archive.read("generator", state);
-      gen->set_state(state);
-    }
-    torch::serialize::InputArchive path_archive;
-    archive.read("path", path_archive);
-    torch::Tensor names;
-    path_archive.read("names", names);
-    std::string name;
-    for (char c : tensor_to_text(names)) {
-      if (c != '\n') {
-        name += c;
-        continue;
-      }
-      torch::Tensor tensor;
-      path_archive.read(name, tensor);
-      meta.path_state.emplace_back(name, tensor);
-      name.clear();
+    if (meta.format_version < 3) {
+      load_single_model(archive, meta.format_version, parts, file, meta);
+    } else {
+      load_named_parts(archive, parts, file, meta);
     }
   } catch (const Error&) {
     throw;

@@ -112,19 +112,8 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   device = resolve_device(run.device);
   use_threads(run.threads);
 
-  task = config.get_choice("task", task, {"flow_matching", "monge_map"},
-                           "flow_matching (a field on a path) or monge_map (a map T from the source to the data)");
-  if (task == "monge_map") {
-    // A Monge map is one Euler step of T(x) - x on the straight path.
-    config::Node path_defaults = config.section("path");
-    if (!path_defaults.has("type")) path_defaults.apply_override("type=linear");
-    if (!path_defaults.has("gamma")) path_defaults.apply_override("gamma=zero");
-    config::Node objective_defaults = config.section("objective");
-    if (!objective_defaults.has("type")) objective_defaults.apply_override("type=monge_map");
-    config::Node sample_defaults = config.section("sample");
-    if (!sample_defaults.has("solver")) sample_defaults.apply_override("solver=euler");
-    if (!sample_defaults.has("steps")) sample_defaults.apply_override("steps=1");
-  }
+  task_name = config.get<std::string>("task", task_name, "what the run trains (see `flowlab list tasks`)");
+  task_registry().check_known(config, "task", task_name);
 
   config::Node data_node = config.section("data", "the data x1");
   data = data::dataset_registry().create(data_node);
@@ -168,16 +157,6 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
 
   config::Node objective_node = config.section("objective", "the training loss");
   objective = objectives::objective_registry().create(objective_node);
-  const bool monge_objective = objective_node.require<std::string>("type") == "monge_map";
-  if (monge_objective != (task == "monge_map")) {
-    objective_node.fail("type", "objective monge_map goes with task: monge_map, and task monge_map with it");
-  }
-  if (task == "monge_map") {
-    if (path_node.require<std::string>("type") != "linear" || path_node.get<std::string>("gamma", "zero") != "zero") {
-      path_node.fail("type", "task monge_map needs the straight path {type: linear, gamma: zero}");
-    }
-    if (coupling->active()) coupling_node.fail("type", "task monge_map pairs nothing; use coupling.type: independent");
-  }
   try {
     objective->check_path(*path);
   } catch (const Error& e) {
@@ -214,9 +193,6 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   solvers::solver_registry().check_known(sample_node, "solver", sample.solver);
   config::Node eval_node = config.section("eval", "evaluation metrics");
   eval = EvalOptions::read(eval_node);
-  if (task == "monge_map" && (sample.solver != "euler" || sample.solver_options.steps != 1 || sample.sde.enabled)) {
-    sample_node.fail("solver", "task monge_map applies T once: sample.solver euler with steps 1, no SDE");
-  }
   for (const auto& name : eval.metrics) {
     if (name == "nll" || name == "kinetic_energy") continue;
     // Options of a metric sit in eval.<name>, e.g. eval.sinkhorn.eps.
@@ -226,6 +202,9 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
     metric_names.push_back(name);
   }
   check_sampling(sample_node, eval_node);
+  // The task checks what it needs of the components above (a config error names the key).
+  config::Node no_options = config::Node::parse("{}", "task");
+  task = task_registry().create(task_name, no_options, *this);
   config.check_all_used();
 }
 
@@ -277,6 +256,8 @@ void Experiment::check_fields(config::Node& model_node) const {
   const std::string why = path->why_no_velocity(kinds);
   if (!why.empty()) model_node.fail("predicts", "these fields do not determine the velocity: " + why);
 }
+
+Experiment::~Experiment() = default;
 
 std::string Experiment::run_dir() const { return run.dir + "/" + run.name; }
 

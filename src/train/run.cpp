@@ -26,10 +26,11 @@ LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& o
   LoadedRun run;
   run.experiment = std::make_unique<Experiment>(config);
   run.checkpoint = checkpoint ? *checkpoint : latest_checkpoint(run.experiment->checkpoint_dir());
-  const CheckpointMeta meta =
-      load_checkpoint(run.checkpoint, run.experiment->model.get(), run.experiment->ema_model.get(), nullptr, nullptr);
+  CheckpointParts parts;
+  parts.modules = run.experiment->task->modules();  // every module and its EMA; no optimizer or generator
+  const CheckpointMeta meta = load_checkpoint(run.checkpoint, parts);
   run.step = meta.step;
-  run.experiment->path->load_state(meta.path_state);
+  run.experiment->task->load_state(meta.task_state);
   return run;
 }
 

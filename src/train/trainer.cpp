@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "flowlab/core/error.h"
@@ -54,9 +56,6 @@ void truncate_metrics(const std::string& file, int64_t step) {
   io::write_text_atomically(file, kept);
 }
 
-// Seeds of the data a path is computed from (kinetic_optimal), offset from run.seed.
-constexpr uint64_t kPathDataSeedOffset = 0x5eed0f;
-
 }  // namespace
 
 void install_stop_handlers() {
@@ -69,8 +68,13 @@ bool stop_requested() { return g_stop.load(); }
 
 Trainer::Trainer(Experiment& experiment)
     : exp_(experiment),
-      generator_(data::make_generator(static_cast<uint64_t>(experiment.run.seed))),
-      learning_rate_base_(learning_rate(*experiment.optimizer)) {}
+      task_(*experiment.task),
+      modules_(task_.modules()),
+      optimizers_(task_.optimizers()),
+      generator_(data::make_generator(static_cast<uint64_t>(experiment.run.seed))) {
+  TORCH_CHECK(!modules_.empty() && !optimizers_.empty(), "a task trains at least one module with one optimizer");
+  for (const TrainedOptimizer& o : optimizers_) base_lr_.push_back(learning_rate(*o.optimizer));
+}
 
 void Trainer::log_metrics_line(const std::string& json) {
   const std::string file = exp_.run_dir() + "/metrics.jsonl";
@@ -80,12 +84,42 @@ void Trainer::log_metrics_line(const std::string& json) {
   if (!out) throw Error("cannot append to " + file + ": " + std::strerror(errno));
 }
 
+CheckpointParts Trainer::parts() {
+  CheckpointParts parts;
+  parts.modules = modules_;
+  for (const TrainedOptimizer& o : optimizers_) parts.optimizers.emplace_back(o.name, o.optimizer);
+  parts.generators.emplace_back(kTrainingGenerator, &generator_);
+  return parts;
+}
+
 void Trainer::save(int64_t step) {
-  CheckpointMeta meta{step, exp_.config.to_yaml(), exp_.path->state()};
-  // The generator state is part of the checkpoint so the data stream resumes exactly.
-  save_checkpoint(checkpoint_file(exp_.checkpoint_dir(), step), meta, *exp_.model, *exp_.ema_model,
-                  *exp_.optimizer, generator_);
+  CheckpointMeta meta;
+  meta.step = step;
+  meta.config_yaml = exp_.config.to_yaml();
+  meta.task_state = task_.state();
+  save_checkpoint(checkpoint_file(exp_.checkpoint_dir(), step), meta, parts());
   prune_checkpoints(exp_.checkpoint_dir(), exp_.train.keep_last);
+}
+
+double Trainer::apply(const std::string& name, const torch::Tensor& loss) {
+  auto it = std::find_if(optimizers_.begin(), optimizers_.end(),
+                         [&](const TrainedOptimizer& o) { return o.name == name; });
+  TORCH_CHECK(it != optimizers_.end(), "the task updates an optimizer it does not name: ", name);
+  const double loss_value = loss.item<double>();
+  if (!std::isfinite(loss_value)) {
+    const std::string kept = last_saved_ >= 0 ? checkpoint_file(exp_.checkpoint_dir(), last_saved_) : "none";
+    throw Error("loss is " + json_number(loss_value) + " at step " + std::to_string(step_ + 1) +
+                (optimizers_.size() > 1 ? " (optimizer " + name + ")" : std::string()) +
+                "; training stopped. Last good checkpoint: " + kept);
+  }
+  it->optimizer->zero_grad();
+  loss.backward();
+  const double max_norm =
+      exp_.train.grad_clip > 0 ? exp_.train.grad_clip : std::numeric_limits<double>::infinity();
+  const double grad_norm = torch::nn::utils::clip_grad_norm_(it->parameters, max_norm);
+  it->optimizer->step();
+  grad_norms_[name] = grad_norm;
+  return grad_norm;
 }
 
 void Trainer::run(bool resume) {
@@ -98,10 +132,9 @@ void Trainer::run(bool resume) {
   const auto existing = list_checkpoints(exp_.checkpoint_dir());
   if (resume) {
     if (existing.empty()) throw ConfigError("--resume: no checkpoint in " + exp_.checkpoint_dir());
-    const CheckpointMeta meta =
-        load_checkpoint(existing.back(), exp_.model.get(), exp_.ema_model.get(), exp_.optimizer.get(), &generator_);
+    const CheckpointMeta meta = load_checkpoint(existing.back(), parts());
     start = meta.step;
-    exp_.path->load_state(meta.path_state);
+    task_.load_state(meta.task_state);
     truncate_metrics(dir + "/metrics.jsonl", start);
     log_info("resuming " + dir + " from step " + std::to_string(start) + " (" + existing.back() + ")");
   } else {
@@ -110,87 +143,73 @@ void Trainer::run(bool resume) {
                         "run.name (e.g. --set run.name=NEW)");
     }
     std::remove((dir + "/metrics.jsonl").c_str());
-    if (exp_.path->needs_fit()) {
-      // Its own generators, so the training stream is the same with any path.
-      auto data_gen = data::make_generator(static_cast<uint64_t>(exp_.run.seed) + kPathDataSeedOffset);
-      const paths::DataDraw draw = [&](int64_t n) { return exp_.data->sample(n, data_gen).x; };
-      log_info(exp_.path->fit(draw, static_cast<uint64_t>(exp_.run.seed) + kPathDataSeedOffset + 1));
-    }
+    task_.prepare(static_cast<uint64_t>(exp_.run.seed));
   }
   exp_.config.save(dir + "/config.yaml");
 
   const TrainOptions& opt = exp_.train;
-  auto params = exp_.model->parameters();
-  exp_.model->train();
+  for (const TrainedModule& m : modules_) m.module->train();
   install_stop_handlers();
   auto interval_start = std::chrono::steady_clock::now();
   int64_t interval_steps = 0;
   double interval_loss = 0.0;
-  int64_t last_saved = start > 0 ? start : -1;
+  last_saved_ = start > 0 ? start : -1;
 
   for (int64_t step = start; step < opt.steps; ++step) {
+    step_ = step;
     if (stop_requested()) {
       save(step);
       throw Interrupted("interrupted at step " + std::to_string(step) + "; checkpoint saved to " +
                         checkpoint_file(exp_.checkpoint_dir(), step) + " (continue with --resume)");
     }
-    const double lr = learning_rate_base_ * exp_.schedule->factor(step, opt.steps);
-    set_learning_rate(*exp_.optimizer, lr);
-
-    const data::Batch data_batch = exp_.data->sample(opt.batch_size, generator_);
-    const torch::Tensor x1 = data_batch.x.to(exp_.device);
-    // The mirror interpolant connects the data to itself: x0 = x1.
-    torch::Tensor x0 = x1;
-    if (!exp_.path->mirror()) {
-      data::Batch source_batch = exp_.source->sample(opt.batch_size, generator_);
-      if (exp_.coupling->active()) source_batch = exp_.coupling->pair(source_batch, data_batch, generator_);
-      x0 = source_batch.x.to(exp_.device);
+    std::vector<double> lr(optimizers_.size());
+    for (std::size_t i = 0; i < optimizers_.size(); ++i) {
+      const LrSchedule* schedule = optimizers_[i].schedule;
+      lr[i] = base_lr_[i] * (schedule ? schedule->factor(step, opt.steps) : 1.0);
+      set_learning_rate(*optimizers_[i].optimizer, lr[i]);
     }
-    // A class-conditional model learns from the data's labels.
-    const data::Condition condition{exp_.model->num_classes() > 0 ? data_batch.label.to(exp_.device) : torch::Tensor()};
-    exp_.optimizer->zero_grad();
-    const torch::Tensor loss = exp_.objective->loss(*exp_.model, *exp_.path, x0, x1, generator_, condition);
-    const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value)) {
-      const std::string kept = last_saved >= 0 ? checkpoint_file(exp_.checkpoint_dir(), last_saved) : "none";
-      throw Error("loss is " + json_number(loss_value) + " at step " + std::to_string(step + 1) +
-                  "; training stopped. Last good checkpoint: " + kept);
+    grad_norms_.clear();
+    const StepReport report = task_.step(step, generator_, *this);
+    for (const TrainedModule& m : modules_) {
+      if (m.ema) ema_update(*m.ema, *m.module, opt.ema.decay);
     }
-    loss.backward();
-    const double max_norm = opt.grad_clip > 0 ? opt.grad_clip : std::numeric_limits<double>::infinity();
-    const double grad_norm = torch::nn::utils::clip_grad_norm_(params, max_norm);
-    exp_.optimizer->step();
-    ema_update(*exp_.ema_model, *exp_.model, opt.ema.decay);
 
     const int64_t done = step + 1;
-    interval_loss += loss_value;
+    interval_loss += report.loss;
     ++interval_steps;
     const bool eval_now = opt.eval_every > 0 && done % opt.eval_every == 0;
     if (done % opt.log_every == 0 || eval_now || done == opt.steps) {
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - interval_start).count();
       const double rate = interval_steps / std::max(elapsed, 1e-9);
+      // The first optimizer's learning rate and gradient norm; the others' under their names.
+      const double grad_norm = grad_norms_.count(optimizers_[0].name) ? grad_norms_[optimizers_[0].name] : 0.0;
       io::JsonObject json;
       json.add("step", done)
-          .add("loss", loss_value)
+          .add("loss", report.loss)
           .add("loss_mean", interval_loss / interval_steps)
-          .add("lr", lr)
-          .add("grad_norm", grad_norm)
-          .add("steps_per_s", rate);
+          .add("lr", lr[0])
+          .add("grad_norm", grad_norm);
+      for (std::size_t i = 1; i < optimizers_.size(); ++i) {
+        json.add(optimizers_[i].name + "_lr", lr[i]);
+        if (grad_norms_.count(optimizers_[i].name)) {
+          json.add(optimizers_[i].name + "_grad_norm", grad_norms_[optimizers_[i].name]);
+        }
+      }
+      for (const auto& [name, value] : report.values) json.add(name, value);
+      json.add("steps_per_s", rate);
       std::string eval_text;
       if (eval_now) {
         // Evaluation uses its own generators so it never perturbs the training stream.
         const auto seed = static_cast<uint64_t>(exp_.run.seed) * 1000003ULL + static_cast<uint64_t>(done);
-        nn::Model& model = sampling_model(exp_);
-        const GeneratedSamples samples = generate_samples(exp_, model, exp_.eval.n, seed);
-        for (const auto& [name, value] : evaluate(exp_, model, samples, seed + 1)) {
+        for (const auto& [name, value] : task_.evaluate(seed)) {
           json.add(name, value);
           eval_text += " " + name + " " + json_number(value);
         }
       }
       log_metrics_line(json.str());
       log_info(format("step %lld/%lld loss %.5f lr %.3g grad %.3g %.1f it/s ETA %s", static_cast<long long>(done),
-                      static_cast<long long>(opt.steps), interval_loss / interval_steps, lr, grad_norm, rate,
+                      static_cast<long long>(opt.steps), interval_loss / interval_steps, lr[0], grad_norm, rate,
                       format_duration((opt.steps - done) / std::max(rate, 1e-9)).c_str()) +
                eval_text);
       interval_start = std::chrono::steady_clock::now();
@@ -199,7 +218,7 @@ void Trainer::run(bool resume) {
     }
     if ((opt.checkpoint_every > 0 && done % opt.checkpoint_every == 0) || done == opt.steps) {
       save(done);
-      last_saved = done;
+      last_saved_ = done;
     }
   }
 }

@@ -22,7 +22,7 @@ using testing::CommandResult;
 using testing::run_command;
 using testing::TempDir;
 
-std::string flowlab() { return testing::flowlab_binary(); }
+using testing::flowlab;
 std::string moons_config() { return testing::source_dir() + "/configs/toy/moons.yaml"; }
 
 using testing::json_value;
@@ -58,6 +58,9 @@ TEST(Cli, ListDocumentsComponentsFromTheCode) {
                            "noise_samples"}) {
     EXPECT_NE(r.output.find(word), std::string::npos) << word;
   }
+  r = run_command(flowlab() + " list tasks");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("monge_map"), std::string::npos) << r.output;
   r = run_command(flowlab() + " list solvers");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output.find("toy2d"), std::string::npos);

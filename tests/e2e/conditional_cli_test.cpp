@@ -14,7 +14,7 @@ using testing::run_command;
 using testing::run_python;
 using testing::TempDir;
 
-std::string flowlab() { return testing::flowlab_binary(); }
+using testing::flowlab;
 
 TEST(ConditionalCli, SamplesChosenClassesWithGuidance) {
   TempDir dir;

@@ -15,7 +15,7 @@ using testing::read_file;
 using testing::run_command;
 using testing::TempDir;
 
-std::string flowlab() { return testing::flowlab_binary(); }
+using testing::flowlab;
 
 TEST(KineticOptimalCli, TrainsSamplesAndReportsEnergies) {
   TempDir dir;

@@ -11,6 +11,11 @@
 
 namespace flowlab::solvers::closed_form {
 
+// A fixed non-symmetric 3x3 generator: rotation, shear and unequal scaling.
+inline torch::Tensor generator_3d() {
+  return torch::tensor({{0.3, -0.8, 0.2}, {0.5, -0.4, 0.1}, {-0.3, 0.6, 0.2}}, torch::kDouble);
+}
+
 constexpr double kLogTwoPi = 1.8378770664093453;
 
 /// t [n] shaped to broadcast against x [n, ...].

@@ -16,10 +16,7 @@ using closed_form::GaussianInterpolant;
 using closed_form::likelihood_options;
 using closed_form::max_abs_diff;
 
-// A fixed non-symmetric 3x3 generator: rotation, shear and unequal scaling.
-torch::Tensor generator_3d() {
-  return torch::tensor({{0.3, -0.8, 0.2}, {0.5, -0.4, 0.1}, {-0.3, 0.6, 0.2}}, torch::kDouble);
-}
+using closed_form::generator_3d;
 
 TEST(ExactLikelihood, LinearFieldMatchesPushedForwardGaussian) {
   const torch::Tensor a = generator_3d();

@@ -46,9 +46,7 @@ torch::Tensor diagonal_symmetric_part() {
   return torch::tensor({{0.3, -0.8, 0.2}, {0.8, -0.4, 0.5}, {-0.2, -0.5, 0.2}}, torch::kDouble);
 }
 
-torch::Tensor generator_3d() {
-  return torch::tensor({{0.3, -0.8, 0.2}, {0.5, -0.4, 0.1}, {-0.3, 0.6, 0.2}}, torch::kDouble);
-}
+using closed_form::generator_3d;
 
 TEST(HutchinsonLikelihood, RademacherIsExactWhenTheSymmetricJacobianIsDiagonal) {
   const torch::Tensor a = diagonal_symmetric_part();

@@ -9,7 +9,7 @@
 namespace flowlab::nn {
 namespace {
 
-std::shared_ptr<Model> build(const std::string& yaml, const SampleShape& shape) {
+std::shared_ptr<Model> build_model(const std::string& yaml, const SampleShape& shape) {
   register_builtin_networks();  // idempotent
   config::Node node = config::Node::parse(yaml, "model.yaml");
   return std::make_shared<Model>(node, shape);
@@ -22,7 +22,7 @@ int64_t parameter_count(torch::nn::Module& m) {
 }
 
 TEST(Model, OneFieldDefaultsToVelocity) {
-  auto model = build("type: mlp\nhidden: [8]\ntime_embedding: {dim: 4}\n", {2});
+  auto model = build_model("type: mlp\nhidden: [8]\ntime_embedding: {dim: 4}\n", {2});
   ASSERT_EQ(model->predictions().size(), 1u);
   EXPECT_EQ(model->predictions()[0], paths::Prediction::kVelocity);
   const auto out = model->forward(torch::randn({3, 2}), torch::rand({3}));
@@ -32,7 +32,7 @@ TEST(Model, OneFieldDefaultsToVelocity) {
 }
 
 TEST(Model, TwoFieldsAsSeparateNetworks) {
-  auto model = build("type: mlp\nhidden: [8]\ntime_embedding: {dim: 4}\npredicts: interpolant_velocity\n"
+  auto model = build_model("type: mlp\nhidden: [8]\ntime_embedding: {dim: 4}\npredicts: interpolant_velocity\n"
                      "also_predicts: denoiser\n",
                      {1, 2, 2});
   ASSERT_EQ(model->predictions().size(), 2u);
@@ -46,7 +46,7 @@ TEST(Model, TwoFieldsAsSeparateNetworks) {
 }
 
 TEST(Model, TwoFieldsAsHeadsOnOneTrunk) {
-  auto model = build("type: mlp\nhidden: [8]\ntime_embedding: {dim: 4}\nalso_predicts: score\nheads: shared\n", {2});
+  auto model = build_model("type: mlp\nhidden: [8]\ntime_embedding: {dim: 4}\nalso_predicts: score\nheads: shared\n", {2});
   // One trunk; the output layer has two heads of 2 features each.
   EXPECT_EQ(parameter_count(*model), (6 * 8 + 8) + (8 * 4 + 4));
   const auto x = torch::randn({5, 2});
@@ -59,10 +59,10 @@ TEST(Model, TwoFieldsAsHeadsOnOneTrunk) {
 }
 
 TEST(Model, BadFieldChoicesAreConfigErrors) {
-  EXPECT_THROW(build("type: mlp\npredicts: velocty\n", {2}), ConfigError);
-  EXPECT_THROW(build("type: mlp\nalso_predicts: velocity\n", {2}), ConfigError);  // the same field twice
-  EXPECT_THROW(build("type: mlp\nalso_predicts: score\nheads: three\n", {2}), ConfigError);
-  EXPECT_THROW(build("type: mlp\nhedas: shared\n", {2}), ConfigError);
+  EXPECT_THROW(build_model("type: mlp\npredicts: velocty\n", {2}), ConfigError);
+  EXPECT_THROW(build_model("type: mlp\nalso_predicts: velocity\n", {2}), ConfigError);  // the same field twice
+  EXPECT_THROW(build_model("type: mlp\nalso_predicts: score\nheads: three\n", {2}), ConfigError);
+  EXPECT_THROW(build_model("type: mlp\nhedas: shared\n", {2}), ConfigError);
 }
 
 }  // namespace

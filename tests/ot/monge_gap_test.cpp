@@ -8,7 +8,7 @@
 namespace flowlab::ot {
 namespace {
 
-torch::Tensor column(std::vector<double> values) { return torch::tensor(values, torch::kFloat64).unsqueeze(1); }
+torch::Tensor points_on_line(std::vector<double> values) { return torch::tensor(values, torch::kFloat64).unsqueeze(1); }
 
 double gap(const torch::Tensor& x, const torch::Tensor& tx, double eps) {
   SinkhornOptions o;
@@ -23,7 +23,7 @@ double gap(const torch::Tensor& x, const torch::Tensor& tx, double eps) {
 
 TEST(MongeGap, ReferenceValues) {
   // distill_ot.md section 8.8 (OTT's definition with ent_reg_cost).
-  const torch::Tensor x = column({0, 1, 3});
+  const torch::Tensor x = points_on_line({0, 1, 3});
   EXPECT_NEAR(gap(x, x, 0.5), 0.5917204100, 1e-8);
   EXPECT_NEAR(gap(x, x, 0.1), 0.1098642555, 1e-8);
   for (double eps : {0.5, 0.1}) {  // T = Id: M in [eps log n, 2 eps log n]
@@ -34,7 +34,7 @@ TEST(MongeGap, ReferenceValues) {
   // M = mean |x - T x|^2 - W2^2 + eps log 3 exactly. A monotone map has
   // M = eps log 3 -> 0; T = -x keeps 20/3 - 2/3 = 6. (distill_ot.md's [num]
   // values 0.055003, 0.011054, 6.054927, 6.010979 are up to 7e-5 off these.)
-  const torch::Tensor z = column({-1, 0, 2});
+  const torch::Tensor z = points_on_line({-1, 0, 2});
   for (double eps : {0.05, 0.01}) {
     EXPECT_NEAR(gap(z, 2 * z + 1, eps), eps * std::log(3.0), 1e-9);
     EXPECT_NEAR(gap(z, -z, eps), 6.0 + eps * std::log(3.0), 1e-9);

@@ -10,7 +10,7 @@
 namespace flowlab::ot {
 namespace {
 
-double item(const torch::Tensor& t) { return t.item<double>(); }
+double scalar(const torch::Tensor& t) { return t.item<double>(); }
 
 struct WeightedProblem {
   torch::Tensor x, y, a, b;
@@ -50,15 +50,15 @@ TEST(SinkhornCertificate, BoundsTheDistanceToTheOptimumAndShrinksWithIt) {
   const WeightedProblem p = weighted_problem(3);
   const double eps = 0.05;
   const SinkhornResult best = optimum(p, eps);
-  const double cost_range = item(cost_matrix(p.x, p.y, GroundCost::squared_euclidean).max());
+  const double cost_range = scalar(cost_matrix(p.x, p.y, GroundCost::squared_euclidean).max());
   double previous = std::numeric_limits<double>::infinity();
   for (const int64_t iterations : {3, 10, 30, 100, 300, 1000}) {
     const SinkhornResult r = sinkhorn(p.x, p.y, p.a, p.b, truncated(eps, iterations));
     ASSERT_FALSE(r.report.converged) << iterations;
     const double bound = r.report.value_error_bound;
     ASSERT_TRUE(std::isfinite(bound)) << r.report.summary();
-    const double kl_error = std::abs(item(r.kl_value) - item(best.kl_value));
-    const double entropy_error = std::abs(item(r.entropy_value) - item(best.entropy_value));
+    const double kl_error = std::abs(scalar(r.kl_value) - scalar(best.kl_value));
+    const double entropy_error = std::abs(scalar(r.entropy_value) - scalar(best.entropy_value));
     EXPECT_LE(kl_error, bound) << iterations;
     EXPECT_LE(entropy_error, bound) << iterations;
     // Not vacuous: of the order of the mass the rounding moves times the cost range (0.06-0.1 of it here).
@@ -90,8 +90,8 @@ TEST(SinkhornCertificate, IsOneComputationForBlocksBatchesAndSelfProblems) {
   EXPECT_TRUE(std::isnan(sinkhorn(p.x, p.y, p.a, p.b, converged).report.value_error_bound));
   converged.certify = true;
   const SinkhornResult certified = sinkhorn(p.x, p.y, p.a, p.b, converged);
-  const double best = item(optimum(p, 0.1).kl_value);
-  EXPECT_LE(std::abs(item(certified.kl_value) - best), certified.report.value_error_bound);
+  const double best = scalar(optimum(p, 0.1).kl_value);
+  EXPECT_LE(std::abs(scalar(certified.kl_value) - best), certified.report.value_error_bound);
   EXPECT_LT(certified.report.value_error_bound, 1e-5);
   const SinkhornResult self = sinkhorn_self(p.x, p.a, converged);
   EXPECT_TRUE(std::isfinite(self.report.value_error_bound));
@@ -113,9 +113,9 @@ TEST(SinkhornCertificate, AcceptsADivergenceWhoseValueItCertifies) {
   ASSERT_FALSE(cut.converged());
   const double bound = cut.value_error_bound();
   ASSERT_TRUE(std::isfinite(bound)) << cut.summary();
-  EXPECT_LE(std::abs(item(cut.value) - item(best.value)), bound);
-  EXPECT_TRUE(cut.accepted(2 * bound / std::abs(item(cut.value))));
-  EXPECT_FALSE(cut.accepted(0.5 * bound / std::abs(item(cut.value))));
+  EXPECT_LE(std::abs(scalar(cut.value) - scalar(best.value)), bound);
+  EXPECT_TRUE(cut.accepted(2 * bound / std::abs(scalar(cut.value))));
+  EXPECT_FALSE(cut.accepted(0.5 * bound / std::abs(scalar(cut.value))));
   // The transport value <P, C> is not the optimised objective: no certificate, not accepted.
   const SinkhornDivergence transport = sinkhorn_divergence(x, y, {}, {}, o, SinkhornValue::transport);
   EXPECT_TRUE(std::isnan(transport.value_error_bound()));

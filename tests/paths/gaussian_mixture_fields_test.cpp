@@ -19,7 +19,6 @@ namespace {
 
 using data::GaussianMixture;
 
-torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
 torch::Tensor matrix(double a, double b, double d) { return f64({a, b, b, d}).reshape({2, 2}); }
 
 // Two 2-D mixtures whose covariances do not commute, so J_b is not symmetric.

@@ -7,6 +7,9 @@
 
 namespace flowlab::paths {
 
+/// A float64 tensor from a brace list.
+inline torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
+
 inline std::unique_ptr<Path> make_path(const std::string& yaml) {
   register_builtin_paths();  // idempotent
   config::Node node = config::Node::parse(yaml, "path.yaml");

@@ -12,7 +12,6 @@
 namespace flowlab::paths {
 namespace {
 
-torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
 
 TEST(Mirror, CoefficientsAndFlags) {
   auto path = make_path("type: mirror\ngamma: brownian\na: 2\n");

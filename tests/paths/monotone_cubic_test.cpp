@@ -1,5 +1,6 @@
 // Monotone cubic interpolation: SciPy's PchipInterpolator as the oracle, exactness on
 // linear data, no overshoot on monotone data, and derivatives against finite differences.
+#include "paths/make_path.h"
 #include "flowlab/paths/monotone_cubic.h"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,6 @@
 namespace flowlab::paths {
 namespace {
 
-torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
 
 // A Python list literal that keeps every float64 bit.
 std::string python_list(const torch::Tensor& v) {

@@ -13,13 +13,12 @@ namespace {
 
 using data::GaussianMixture;
 
-torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
 
-GaussianMixture source_mixture() {
+GaussianMixture isotropic_source() {
   return GaussianMixture(f64({0.5, 0.5}), f64({-1.0, 0.5, 1.0, -1.0}).reshape({2, 2}),
                          torch::stack({torch::eye(2, torch::kFloat64) * 0.5, torch::eye(2, torch::kFloat64)}));
 }
-GaussianMixture target_mixture() {
+GaussianMixture isotropic_target() {
   return GaussianMixture(f64({0.3, 0.7}), f64({2.0, 1.0, -2.0, 0.0}).reshape({2, 2}),
                          torch::stack({torch::eye(2, torch::kFloat64) * 0.3, torch::eye(2, torch::kFloat64) * 0.6}));
 }
@@ -51,7 +50,7 @@ TEST(MultiField, TwoSidedVelocityAndScoreFromPairsOfFields) {
                                  "type: encoder_decoder\n"}) {
     SCOPED_TRACE(yaml);
     auto path = make_path(yaml);
-    GaussianMixtureFields fields(*path, source_mixture(), target_mixture());
+    GaussianMixtureFields fields(*path, isotropic_source(), isotropic_target());
     const Exact e = exact_fields(*path, fields);
     using P = Prediction;
     expect_close(path->velocity({{P::kInterpolantVelocity, e.v}, {P::kDenoiser, e.eta}}, e.x, e.t), e.b);
@@ -70,7 +69,7 @@ TEST(MultiField, TwoSidedVelocityAndScoreFromPairsOfFields) {
 
 TEST(MultiField, MirrorVelocityFromTheDenoiserOrTheScore) {
   auto path = make_path("type: mirror\ngamma: brownian\na: 2\n");
-  GaussianMixtureFields fields(*path, target_mixture());
+  GaussianMixtureFields fields(*path, isotropic_target());
   const Exact e = exact_fields(*path, fields);
   using P = Prediction;
   expect_close(path->velocity({{P::kDenoiser, e.eta}}, e.x, e.t), e.b);
@@ -82,7 +81,7 @@ TEST(MultiField, MirrorVelocityFromTheDenoiserOrTheScore) {
 
 TEST(MultiField, GaussianSourceConvertsFromAnySingleField) {
   auto path = make_path("type: cond_ot\n");
-  GaussianMixtureFields fields(*path, target_mixture());
+  GaussianMixtureFields fields(*path, isotropic_target());
   const Exact e = exact_fields(*path, fields);
   using P = Prediction;
   const torch::Tensor x1_hat = path->to_data(P::kScore, e.s, e.x, e.t);

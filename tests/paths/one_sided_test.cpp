@@ -11,7 +11,6 @@
 namespace flowlab::paths {
 namespace {
 
-torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
 
 class OneSided : public ::testing::TestWithParam<std::string> {};
 

@@ -18,7 +18,6 @@
 namespace flowlab::paths {
 namespace {
 
-torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
 
 // "[a, b, ...]" with every float64 bit.
 std::string yaml_list(const torch::Tensor& v) {

@@ -12,7 +12,6 @@
 namespace flowlab::paths {
 namespace {
 
-torch::Tensor f64(std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); }
 
 // alpha_bar(s) = f(s) / f(0), f(s) = cos^2(((s + offset) / (1 + offset)) pi / 2), s = 1 - t.
 torch::Tensor alpha_bar(const torch::Tensor& t, double offset) {

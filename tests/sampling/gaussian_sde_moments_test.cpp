@@ -44,14 +44,13 @@ namespace {
 
 using solvers::FinalStep;
 
-constexpr int64_t kSamples = 10000;
+constexpr int64_t kMomentSamples = 10000;
 constexpr uint64_t kStartSeed = 21;   // draws X0
 constexpr uint64_t kSolverSeed = 22;  // the solver's Brownian increments
 const double kSigma1 = 0.7;
 
 torch::Tensor mu() { return f64({1.0, -2.0}); }
 
-bool report() { return std::getenv("FLOWLAB_SAMPLING_REPORT") != nullptr; }
 
 // Isotropic Gaussian law in 2-D: mean [2] and the variance of each coordinate.
 struct Law {
@@ -168,7 +167,7 @@ double expect_moments(const torch::Tensor& x, const Law& exact, const Law& schem
   return worst;
 }
 
-torch::Tensor standard_normal_start(int64_t n = kSamples) {
+torch::Tensor standard_normal_start(int64_t n = kMomentSamples) {
   return solvers::NoiseStream(kStartSeed, 0, n, {2}, torch::kDouble).draw(0);
 }
 

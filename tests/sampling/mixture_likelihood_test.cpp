@@ -33,7 +33,6 @@ namespace {
 
 constexpr int64_t kPoints = 100;
 
-bool report() { return std::getenv("FLOWLAB_SAMPLING_REPORT") != nullptr; }
 
 solvers::LikelihoodOptions options(const std::string& divergence, double t_start) {
   solvers::LikelihoodOptions o;

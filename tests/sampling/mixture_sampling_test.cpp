@@ -34,11 +34,11 @@
 namespace flowlab::sampling_test {
 namespace {
 
-constexpr int64_t kSamples = 4000;
+constexpr int64_t kMixtureSamples = 4000;
 
 torch::Tensor draw(const data::GaussianMixture& mixture, uint64_t seed) {
   at::Generator gen = data::make_generator(seed);
-  return mixture.sample(kSamples, gen).x.to(torch::kFloat64);
+  return mixture.sample(kMixtureSamples, gen).x.to(torch::kFloat64);
 }
 
 TEST(MixtureSampling, OdeAndSdeSamplesMatchTheTargetMixture) {
@@ -69,7 +69,7 @@ TEST(MixtureSampling, OdeAndSdeSamplesMatchTheTargetMixture) {
   // The floor should be what V-statistics predict for independent sets: E D^2 = delta (2 / N)
   // with delta = E|X - X'|; so it is a typical draw, not a lucky small one.
   const double delta = torch::cdist(reference.slice(0, 0, 2000), other.slice(0, 0, 2000)).mean().item<double>();
-  const double expected_floor = std::sqrt(2.0 * delta / static_cast<double>(kSamples));
+  const double expected_floor = std::sqrt(2.0 * delta / static_cast<double>(kMixtureSamples));
   EXPECT_GT(floor, 0.5 * expected_floor);
   EXPECT_LT(floor, 2.0 * expected_floor);
 

@@ -19,6 +19,9 @@
 
 namespace flowlab::sampling_test {
 
+/// FLOWLAB_SAMPLING_REPORT set: the tests print their measured numbers.
+inline bool report() { return std::getenv("FLOWLAB_SAMPLING_REPORT") != nullptr; }
+
 inline torch::Tensor f64(std::initializer_list<double> v) {
   return torch::tensor(std::vector<double>(v), torch::kFloat64);
 }

@@ -14,6 +14,19 @@
 
 namespace flowlab::solvers::linear_sde {
 
+/// The SDE solvers every contract is checked on.
+inline const std::vector<std::string> kSolvers = {"euler_maruyama", "stochastic_heun"};
+
+/// A solver of `steps` steps.
+inline std::unique_ptr<SdeSolver> solver(const std::string& name, int64_t steps, FinalStep final_step = FinalStep::kNoise,
+                                  bool enable_grad = false) {
+  SdeSolverOptions options;
+  options.steps = steps;
+  options.final_step = final_step;
+  options.enable_grad = enable_grad;
+  return make_sde_solver(name, options);
+}
+
 /// A one-dimensional Gaussian law.
 struct GaussianLaw {
   double mean = 0.0;

@@ -22,14 +22,9 @@ using linear_sde::GaussianLaw;
 constexpr int64_t kSamples = 20000;
 constexpr uint64_t kSolverSeed = 11;
 constexpr uint64_t kStartSeed = 12;  // draws X0; independent of the solver's noise
-const std::vector<std::string> kSolvers = {"euler_maruyama", "stochastic_heun"};
+using linear_sde::kSolvers;
 
-std::unique_ptr<SdeSolver> solver(const std::string& name, int64_t steps, FinalStep final_step = FinalStep::kNoise) {
-  SdeSolverOptions options;
-  options.steps = steps;
-  options.final_step = final_step;
-  return make_sde_solver(name, options);
-}
+using linear_sde::solver;
 
 // X0 ~ N(start.mean, start.variance), [n, 1] float64.
 torch::Tensor gaussian_start(GaussianLaw start, int64_t n = kSamples) {

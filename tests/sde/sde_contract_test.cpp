@@ -17,17 +17,10 @@ namespace {
 
 using linear_sde::per_row;
 
-const std::vector<std::string> kSolvers = {"euler_maruyama", "stochastic_heun"};
-constexpr uint64_t kSeed = 7;
+using linear_sde::kSolvers;
+constexpr uint64_t kContractSeed = 7;
 
-std::unique_ptr<SdeSolver> solver(const std::string& name, int64_t steps, FinalStep final_step = FinalStep::kNoise,
-                                  bool enable_grad = false) {
-  SdeSolverOptions options;
-  options.steps = steps;
-  options.final_step = final_step;
-  options.enable_grad = enable_grad;
-  return make_sde_solver(name, options);
-}
+using linear_sde::solver;
 
 // A nonlinear, time-dependent drift that treats rows independently.
 const Field kNonlinearDrift = [](const torch::Tensor& x, const torch::Tensor& t) {
@@ -40,7 +33,7 @@ torch::Tensor solve_in_batches(const SdeSolver& s, const torch::Tensor& x0, int6
   std::vector<torch::Tensor> parts;
   for (int64_t first = 0; first < x0.size(0); first += batch) {
     const torch::Tensor part = x0.slice(0, first, std::min(first + batch, x0.size(0)));
-    NoiseStream noise = NoiseStream::for_state(kSeed, first, part);
+    NoiseStream noise = NoiseStream::for_state(kContractSeed, first, part);
     parts.push_back(s.integrate(kNonlinearDrift, kTimeDependentDiffusion, part, 0.0, 1.0, noise).x);
   }
   return torch::cat(parts);
@@ -55,7 +48,7 @@ TEST(SdeSolverContract, SamplesDoNotDependOnTheBatchSize) {
       EXPECT_TRUE(torch::equal(solve_in_batches(*s, x0, 7), whole)) << name;
       EXPECT_TRUE(torch::equal(solve_in_batches(*s, x0, 1), whole)) << name;
       // The solves really are random: another seed moves every sample.
-      NoiseStream other = NoiseStream::for_state(kSeed + 1, 0, x0);
+      NoiseStream other = NoiseStream::for_state(kContractSeed + 1, 0, x0);
       const torch::Tensor reseeded = s->integrate(kNonlinearDrift, kTimeDependentDiffusion, x0, 0.0, 1.0, other).x;
       EXPECT_GT((reseeded - whole).abs().min().item<double>(), 0.0) << name;
     }
@@ -70,8 +63,8 @@ TEST(SdeSolverContract, FinalMeanStepDropsExactlyTheLastIncrement) {
   const int64_t steps = 5;
   const torch::Tensor x0 = torch::zeros({64, 3}, torch::kDouble);
   for (const std::string& name : kSolvers) {
-    NoiseStream noisy_stream = NoiseStream::for_state(kSeed, 0, x0);
-    NoiseStream mean_stream = NoiseStream::for_state(kSeed, 0, x0);
+    NoiseStream noisy_stream = NoiseStream::for_state(kContractSeed, 0, x0);
+    NoiseStream mean_stream = NoiseStream::for_state(kContractSeed, 0, x0);
     const torch::Tensor noisy =
         solver(name, steps, FinalStep::kNoise)->integrate(zero, linear_sde::constant_diffusion(g), x0, 0.0, 1.0, noisy_stream).x;
     const torch::Tensor mean =
@@ -106,7 +99,7 @@ TEST(SdeSolverContract, WithoutNoiseIsTheDeterministicMethod) {
   const Diffusion none = linear_sde::constant_diffusion(0.0);
   const int64_t n = 8;
   const double h = 0.5 / n;
-  NoiseStream noise = NoiseStream::for_state(kSeed, 0, x0);
+  NoiseStream noise = NoiseStream::for_state(kContractSeed, 0, x0);
   const torch::Tensor euler =
       solver("euler_maruyama", n)->integrate(linear_sde::ou_drift(1.0), none, x0, 0.25, 0.75, noise).x;
   EXPECT_TRUE(torch::allclose(euler, x0 * std::pow(1.0 - h, n), 1e-14, 0.0));
@@ -118,12 +111,12 @@ TEST(SdeSolverContract, WithoutNoiseIsTheDeterministicMethod) {
 TEST(SdeSolverContract, WorksOnImageShapedFloat32State) {
   const torch::Tensor x0 = torch::linspace(-1.0, 1.0, 48).view({3, 1, 4, 4});
   for (const std::string& name : kSolvers) {
-    NoiseStream noise = NoiseStream::for_state(kSeed, 0, x0);
+    NoiseStream noise = NoiseStream::for_state(kContractSeed, 0, x0);
     const torch::Tensor x = solver(name, 10)->integrate(kNonlinearDrift, kTimeDependentDiffusion, x0, 0.0, 1.0, noise).x;
     EXPECT_EQ(x.sizes(), x0.sizes()) << name;
     EXPECT_EQ(x.scalar_type(), torch::kFloat) << name;
     // float32 noise is float64 noise rounded, so the float64 solve is close.
-    NoiseStream noise64 = NoiseStream::for_state(kSeed, 0, x0.to(torch::kDouble));
+    NoiseStream noise64 = NoiseStream::for_state(kContractSeed, 0, x0.to(torch::kDouble));
     const torch::Tensor x64 = solver(name, 10)
                                   ->integrate(kNonlinearDrift, kTimeDependentDiffusion, x0.to(torch::kDouble), 0.0,
                                               1.0, noise64)
@@ -137,7 +130,7 @@ TEST(SdeSolverContract, NoGraphUnlessAsked) {
   const torch::Tensor theta = torch::tensor(0.5, torch::kDouble).requires_grad_();
   const Field drift = [&](const torch::Tensor& x, const torch::Tensor&) { return theta * x; };
   for (const std::string& name : kSolvers) {
-    NoiseStream noise = NoiseStream::for_state(kSeed, 0, x0);
+    NoiseStream noise = NoiseStream::for_state(kContractSeed, 0, x0);
     const torch::Tensor x = solver(name, 5)->integrate(drift, kTimeDependentDiffusion, x0, 0.0, 1.0, noise).x;
     EXPECT_FALSE(x.requires_grad()) << name;
     EXPECT_EQ(x.grad_fn(), nullptr) << name;
@@ -154,7 +147,7 @@ TEST(SdeSolverContract, GradientsWhenAsked) {
     const torch::Tensor x0 = torch::linspace(-1.0, 1.0, 8, torch::kDouble).view({4, 2}).requires_grad_();
     const torch::Tensor theta = torch::tensor(theta_value, torch::kDouble).requires_grad_();
     const Field drift = [&](const torch::Tensor& x, const torch::Tensor&) { return theta * x; };
-    NoiseStream noise = NoiseStream::for_state(kSeed, 0, x0);
+    NoiseStream noise = NoiseStream::for_state(kContractSeed, 0, x0);
     const torch::Tensor x =
         solver(name, n, FinalStep::kNoise, true)->integrate(drift, kTimeDependentDiffusion, x0, 0.0, 1.0, noise).x;
     ASSERT_TRUE(x.requires_grad()) << name;
@@ -169,7 +162,7 @@ TEST(SdeSolverContract, GradientsWhenAsked) {
 TEST(SdeSolverContract, RefusesBackwardAndEmptyIntervals) {
   const torch::Tensor x0 = torch::zeros({2, 2}, torch::kDouble);
   for (const std::string& name : kSolvers) {
-    NoiseStream noise = NoiseStream::for_state(kSeed, 0, x0);
+    NoiseStream noise = NoiseStream::for_state(kContractSeed, 0, x0);
     EXPECT_THROW(solver(name, 4)->integrate(kNonlinearDrift, kTimeDependentDiffusion, x0, 1.0, 0.0, noise), Error)
         << name;
     EXPECT_THROW(solver(name, 4)->integrate(kNonlinearDrift, kTimeDependentDiffusion, x0, 0.5, 0.5, noise), Error)
@@ -190,11 +183,11 @@ TEST(SdeSolverContract, RefusesFewerThanOneStep) {
 TEST(SdeSolverContract, RejectsMisshapenNoiseAndDiffusion) {
   const torch::Tensor x0 = torch::zeros({4, 2}, torch::kDouble);
   for (const std::string& name : kSolvers) {
-    NoiseStream wrong_batch(kSeed, 0, 3, {2}, torch::kDouble);
+    NoiseStream wrong_batch(kContractSeed, 0, 3, {2}, torch::kDouble);
     EXPECT_THROW(solver(name, 2)->integrate(kNonlinearDrift, kTimeDependentDiffusion, x0, 0.0, 1.0, wrong_batch),
                  c10::Error)
         << name;
-    NoiseStream noise = NoiseStream::for_state(kSeed, 0, x0);
+    NoiseStream noise = NoiseStream::for_state(kContractSeed, 0, x0);
     const Diffusion per_element = [](const torch::Tensor& t) { return torch::ones({t.size(0), 2}, t.options()); };
     EXPECT_THROW(solver(name, 2)->integrate(kNonlinearDrift, per_element, x0, 0.0, 1.0, noise), c10::Error) << name;
   }
@@ -206,7 +199,7 @@ TEST(SdeSolverContract, NonFiniteStateNamesTheStep) {
     return torch::where(per_row(t, x) >= 0.5, torch::full_like(x, INFINITY), torch::zeros_like(x));
   };
   for (const std::string& name : kSolvers) {
-    NoiseStream noise = NoiseStream::for_state(kSeed, 0, x0);
+    NoiseStream noise = NoiseStream::for_state(kContractSeed, 0, x0);
     try {
       solver(name, 4)->integrate(blow_up, kTimeDependentDiffusion, x0, 0.0, 1.0, noise);
       FAIL() << name << ": expected an error";
@@ -220,7 +213,7 @@ TEST(SdeSolverContract, NonFiniteStateNamesTheStep) {
 TEST(SdeSolverContract, EmptyBatchIsReturnedAsIs) {
   const torch::Tensor x0 = torch::zeros({0, 2}, torch::kDouble);
   for (const std::string& name : kSolvers) {
-    NoiseStream noise = NoiseStream::for_state(kSeed, 0, x0);
+    NoiseStream noise = NoiseStream::for_state(kContractSeed, 0, x0);
     const SdeSolveResult result = solver(name, 4)->integrate(kNonlinearDrift, kTimeDependentDiffusion, x0, 0.0, 1.0, noise);
     EXPECT_EQ(result.x.sizes(), x0.sizes()) << name;
     EXPECT_EQ(result.nfe, 0) << name;

@@ -23,12 +23,7 @@ constexpr double kSigma = 1.0;
 constexpr double kEps0 = 0.5;
 const GaussianLaw kStart = {1.0, 0.3};
 
-std::unique_ptr<SdeSolver> solver(const std::string& name, int64_t steps, FinalStep final_step = FinalStep::kNoise) {
-  SdeSolverOptions options;
-  options.steps = steps;
-  options.final_step = final_step;
-  return make_sde_solver(name, options);
-}
+using linear_sde::solver;
 
 Diffusion linear_decay_diffusion() {
   EpsScheduleOptions schedule;

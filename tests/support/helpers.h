@@ -43,6 +43,8 @@ double json_value(const std::string& json, const std::string& key);
 
 /// Path of the built flowlab executable and of the source tree.
 std::string flowlab_binary();
+/// The executable, to start a command line with: flowlab() + " train ...".
+inline std::string flowlab() { return flowlab_binary(); }
 std::string source_dir();
 
 }  // namespace flowlab::testing

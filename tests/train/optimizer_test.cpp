@@ -80,7 +80,16 @@ TEST(Checkpoints, KeepLastPrunesOldestAndListsInStepOrder) {
   torch::nn::Linear model(2, 2), ema(2, 2);
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
   auto gen = at::detail::createCPUGenerator(3);
-  for (int64_t step : {5, 10, 100, 1000}) save_checkpoint(checkpoint_file(dir.path(), step), {step, "a: 1\n"}, *model, *ema, opt, gen);
+  CheckpointParts parts;
+  parts.modules = {{"net", model.ptr(), ema.ptr()}};
+  parts.optimizers = {{"adam", &opt}};
+  parts.generators = {{kTrainingGenerator, &gen}};
+  for (int64_t step : {5, 10, 100, 1000}) {
+    CheckpointMeta meta;
+    meta.step = step;
+    meta.config_yaml = "a: 1\n";
+    save_checkpoint(checkpoint_file(dir.path(), step), meta, parts);
+  }
   prune_checkpoints(dir.path(), 2);
   const auto files = list_checkpoints(dir.path());
   ASSERT_EQ(files.size(), 2u);
@@ -88,7 +97,11 @@ TEST(Checkpoints, KeepLastPrunesOldestAndListsInStepOrder) {
   EXPECT_EQ(latest_checkpoint(dir.path()), checkpoint_file(dir.path(), 1000));
   torch::nn::Linear restored(2, 2);
   auto restored_gen = at::detail::createCPUGenerator(99);
-  const CheckpointMeta meta = load_checkpoint(files[1], nullptr, restored.get(), nullptr, &restored_gen);
+  CheckpointParts into;
+  into.modules = {{"net", nullptr, restored.ptr()}};  // the EMA copy only
+  into.generators = {{kTrainingGenerator, &restored_gen}};
+  const CheckpointMeta meta = load_checkpoint(files[1], into);
+  EXPECT_EQ(meta.format_version, 3);
   EXPECT_EQ(meta.step, 1000);
   EXPECT_EQ(meta.config_yaml, "a: 1\n");
   EXPECT_TRUE(torch::equal(restored->weight, ema->weight));

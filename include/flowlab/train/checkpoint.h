@@ -1,5 +1,7 @@
 #pragma once
-// Checkpoints: one file per saved step, written atomically, versioned.
+// Checkpoints: one file per saved step, written atomically, versioned. Format 3 holds named
+// modules (each with an optional EMA copy), named optimizers, named generator states and the
+// task's state; formats 1 and 2 (one model, its EMA, one optimizer, one generator) still load.
 #include <ATen/core/Generator.h>
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -9,25 +11,40 @@
 #include <utility>
 #include <vector>
 
+#include "flowlab/train/task.h"
+
 namespace flowlab::train {
 
-/// What a checkpoint holds besides the networks.
+/// What a checkpoint holds besides the modules, optimizers and generators.
 struct CheckpointMeta {
   int64_t step = 0;
   std::string config_yaml;  ///< the resolved config of the run
-  /// Tensors that define the path beyond its config (paths::Path::state), e.g. a tabulated
-  /// schedule computed from data, so sampling never needs that data.
-  std::vector<std::pair<std::string, torch::Tensor>> path_state;
+  /// Tensors of the task beyond its modules (paths::Path::state for flow tasks), e.g. a
+  /// tabulated schedule computed from data, so sampling never needs that data.
+  TaskState task_state;
+  int64_t format_version = 0;  ///< of the file read (load_checkpoint)
 };
 
-/// Writes model, EMA model, optimizer state and generator state atomically.
-void save_checkpoint(const std::string& file, const CheckpointMeta& meta, torch::nn::Module& model,
-                     torch::nn::Module& ema, torch::optim::Optimizer& optimizer, const at::Generator& gen);
+/// Where a checkpoint's parts come from (save) or go (load). Names are the keys in the file;
+/// on load a null module, EMA, optimizer or generator is skipped, and so is every part not listed.
+struct CheckpointParts {
+  std::vector<TrainedModule> modules;
+  std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers;
+  std::vector<std::pair<std::string, at::Generator*>> generators;
+};
 
-/// Restores what save_checkpoint wrote. Missing, truncated or foreign files throw
-/// Error naming the file. Any pointer may be null to skip that part.
-CheckpointMeta load_checkpoint(const std::string& file, torch::nn::Module* model, torch::nn::Module* ema,
-                               torch::optim::Optimizer* optimizer, at::Generator* gen);
+/// The names formats 1 and 2 map onto: their model and EMA are module "model", their optimizer
+/// "optimizer", their generator "train".
+constexpr const char* kModelModule = "model";
+constexpr const char* kMainOptimizer = "optimizer";
+constexpr const char* kTrainingGenerator = "train";
+
+/// Writes every part atomically (format 3).
+void save_checkpoint(const std::string& file, const CheckpointMeta& meta, const CheckpointParts& parts);
+
+/// Restores what save_checkpoint wrote into `parts` (and the older formats). Missing, truncated
+/// or foreign files, and a part missing from the file, throw Error naming the file.
+CheckpointMeta load_checkpoint(const std::string& file, const CheckpointParts& parts);
 
 /// "<dir>/step_000001234.pt".
 std::string checkpoint_file(const std::string& dir, int64_t step);

@@ -19,6 +19,7 @@
 #include "flowlab/solvers/sde.h"
 #include "flowlab/solvers/solver.h"
 #include "flowlab/train/optimizer.h"
+#include "flowlab/train/task.h"
 
 namespace flowlab::train {
 
@@ -88,6 +89,9 @@ class Experiment {
  public:
   /// Builds every component; every key of `config` must be read (else ConfigError).
   explicit Experiment(config::Node config);
+  ~Experiment();
+  Experiment(const Experiment&) = delete;
+  Experiment& operator=(const Experiment&) = delete;
 
   config::Node config;
   RunOptions run;
@@ -102,11 +106,13 @@ class Experiment {
   std::shared_ptr<nn::Model> ema_model;
   std::unique_ptr<objectives::Objective> objective;
   std::unique_ptr<objectives::Coupling> coupling;
-  std::string task = "flow_matching";  ///< flow_matching | monge_map  ///< pairs x0 with x1 in each batch
+  std::string task_name = "flow_matching";  ///< the top-level `task:` (see `flowlab list tasks`)
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<LrSchedule> schedule;
   std::vector<std::unique_ptr<ot::Metric>> metrics;  ///< the sample metrics of eval.metrics, in order
   std::vector<std::string> metric_names;
+  /// What the run trains, built last from the components above.
+  std::unique_ptr<Task> task;
 
   /// <run.dir>/<run.name>
   std::string run_dir() const;
