@@ -4,6 +4,7 @@
 
 #include "flowlab/data/dataset.h"
 #include "flowlab/data/source.h"
+#include "flowlab/nn/classifier.h"
 #include "flowlab/nn/network.h"
 #include "flowlab/objectives/coupling.h"
 #include "flowlab/objectives/objective.h"
@@ -22,6 +23,7 @@ void register_builtins() {
     data::register_builtin_sources();
     paths::register_builtin_paths();
     nn::register_builtin_networks();
+    nn::register_builtin_classifiers();
     objectives::register_builtin_objectives();
     objectives::register_builtin_couplings();
     solvers::register_builtin_solvers();

@@ -162,6 +162,7 @@ void write_dimension_plot(const std::string& file, const torch::Tensor& score_es
 }  // namespace
 
 int diagnose_command(const DiagnoseArgs& args) {
+  train::require_flow(args.run_dir, "flowlab diagnose");
   LoadedRun run = load_run(args.run_dir, args.overrides, args.checkpoint);
   train::Experiment& exp = *run.experiment;
   nn::Model& model = train::sampling_model(exp);

@@ -19,6 +19,23 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return "[" + join(parts, ", ") + "]";
 }
 
+// The scores as a table, and as JSON with --json (after the run's own fields in `json`).
+int print_scores(const LoadedRun& run, const std::map<std::string, double>& scores, io::JsonObject json,
+                 const EvalArgs& args) {
+  if (json.empty()) {
+    json.add("run", run.experiment->run_dir()).add("task", run.experiment->task_name);
+    json.add("checkpoint", run.checkpoint).add("step", run.step);
+  }
+  std::printf("%-20s %s\n", "metric", "value");
+  for (const auto& [name, value] : scores) {
+    std::printf("%-20s %.6g\n", name.c_str(), value);
+    json.add(name, value);
+  }
+  if (!args.json.empty()) io::write_text_atomically(args.json, json.str() + "\n");
+  std::fflush(stdout);
+  return 0;
+}
+
 }  // namespace
 
 int eval_command(const EvalArgs& args) {
@@ -29,6 +46,7 @@ int eval_command(const EvalArgs& args) {
   add_class_overrides(args.classes, args.class_mode, args.guidance, overrides);
   LoadedRun run = load_run(args.run_dir, overrides, args.checkpoint);
   train::Experiment& exp = *run.experiment;
+  if (!exp.has_flow()) return print_scores(run, exp.task->evaluate(args.seed.value_or(exp.run.seed + 2)), {}, args);
   nn::Model& model = train::sampling_model(exp);
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 2));
 
@@ -57,14 +75,7 @@ int eval_command(const EvalArgs& args) {
     json.add("nll_points", nll_data.defined() ? nll_data.size(0) : exp.eval.n)
         .add("nll_divergence", exp.eval.likelihood.divergence);
   }
-  std::printf("%-20s %s\n", "metric", "value");
-  for (const auto& [name, value] : scores) {
-    std::printf("%-20s %.6g\n", name.c_str(), value);
-    json.add(name, value);
-  }
-  if (!args.json.empty()) io::write_text_atomically(args.json, json.str() + "\n");
-  std::fflush(stdout);
-  return 0;
+  return print_scores(run, scores, json, args);
 }
 
 }  // namespace flowlab::cli

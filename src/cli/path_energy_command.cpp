@@ -95,6 +95,7 @@ int path_energy_command(const PathEnergyArgs& args) {
   int64_t run_seed = 0;
   const bool is_run = std::filesystem::is_directory(args.target);
   if (is_run) {
+    train::require_flow(args.target, "flowlab path-energy");
     run = load_run(args.target, args.overrides, args.checkpoint);
     dataset = run.experiment->data.get();
     own_path = run.experiment->path.get();

@@ -39,6 +39,7 @@ int sample_command(const SampleArgs& args) {
   if (args.rtol) overrides.push_back("sample.rtol=" + std::to_string(*args.rtol));
   add_sde_overrides(args.sde, args.eps, overrides);
   add_class_overrides(args.classes, args.class_mode, args.guidance, overrides);
+  train::require_flow(args.run_dir, "flowlab sample");
   LoadedRun run = load_run(args.run_dir, overrides, args.checkpoint);
   train::Experiment& exp = *run.experiment;
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 1));

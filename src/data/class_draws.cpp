@@ -9,6 +9,10 @@
 
 namespace flowlab::data {
 
+Batch Dataset::rows(int64_t, int64_t) const {
+  throw Error("this dataset is an endless stream of draws; it has no stored rows");
+}
+
 torch::Tensor sample_of_classes(const Dataset& data, const torch::Tensor& labels, at::Generator& gen) {
   TORCH_CHECK(labels.dim() == 1 && labels.scalar_type() == torch::kLong, "sample_of_classes: labels must be int64 [n]");
   const int64_t n = labels.size(0);

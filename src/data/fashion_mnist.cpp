@@ -194,4 +194,9 @@ Batch FashionMnist::sample(int64_t n, at::Generator& gen) const {
   return Batch{to_float(images_.index_select(0, index)), labels_.index_select(0, index)};
 }
 
+Batch FashionMnist::rows(int64_t begin, int64_t end) const {
+  TORCH_CHECK(0 <= begin && begin <= end && end <= size(), "fashion_mnist: rows ", begin, "..", end, " of ", size());
+  return Batch{to_float(images_.slice(0, begin, end)), labels_.slice(0, begin, end)};
+}
+
 }  // namespace flowlab::data

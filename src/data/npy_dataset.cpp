@@ -77,4 +77,11 @@ Batch NpyDataset::sample(int64_t n, at::Generator& gen) const {
   return batch;
 }
 
+Batch NpyDataset::rows(int64_t begin, int64_t end) const {
+  TORCH_CHECK(0 <= begin && begin <= end && end <= size(), "npy dataset: rows ", begin, "..", end, " of ", size());
+  Batch batch{data_.slice(0, begin, end), torch::Tensor()};
+  if (labels_.defined()) batch.label = labels_.slice(0, begin, end);
+  return batch;
+}
+
 }  // namespace flowlab::data

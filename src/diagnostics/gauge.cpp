@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "flowlab/diagnostics/jacobian.h"
+#include "flowlab/train/fit.h"
 
 namespace flowlab::diagnostics {
 namespace {
@@ -43,10 +44,10 @@ std::shared_ptr<nn::EnergyMlp> fit_conservative_part(const solvers::Field& field
   mlp.activation = "silu";  // smooth: its gradient field has a Hessian
   auto potential = std::make_shared<nn::EnergyMlp>(mlp, sample_shape, 1);
   potential->to(device);
-  torch::optim::Adam adam(potential->parameters(), torch::optim::AdamOptions(options.lr));
-  for (int64_t step = 0; step < options.steps; ++step) {
-    const double lr = 0.5 * options.lr * (1.0 + std::cos(M_PI * static_cast<double>(step) / options.steps));
-    for (auto& group : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  train::FitOptions fit;
+  fit.steps = options.steps;
+  fit.lr = options.lr;
+  train::fit_module(*potential, [&](int64_t) {
     const auto t = torch::rand({options.batch}, gen).to(device);
     const auto x = sample_path(t, gen).to(device);
     torch::Tensor target;
@@ -54,11 +55,8 @@ std::shared_ptr<nn::EnergyMlp> fit_conservative_part(const solvers::Field& field
       torch::NoGradGuard no_grad;
       target = field(x, t).detach();
     }
-    const auto loss = (potential->forward(x, t) - target).pow(2).flatten(1).sum(1).mean();
-    adam.zero_grad();
-    loss.backward();
-    adam.step();
-  }
+    return (potential->forward(x, t) - target).pow(2).flatten(1).sum(1).mean();
+  }, fit);
   potential->eval();
   return potential;
 }

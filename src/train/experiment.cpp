@@ -92,6 +92,28 @@ bool EvalOptions::wants_kinetic_energy() const {
   return std::find(metrics.begin(), metrics.end(), "kinetic_energy") != metrics.end();
 }
 
+TrainOptions TrainOptions::read(config::Node& node) {
+  TrainOptions o;
+  o.steps = node.get<int64_t>("steps", o.steps, "optimizer steps");
+  node.expect(o.steps >= 1, "steps", "an integer >= 1");
+  o.batch_size = node.get<int64_t>("batch_size", o.batch_size, "examples per step (pairs (x0, x1) for flow tasks)");
+  node.expect(o.batch_size >= 1, "batch_size", "an integer >= 1");
+  o.grad_clip = node.get<double>("grad_clip", o.grad_clip, "max gradient norm; 0 disables");
+  node.expect(o.grad_clip >= 0, "grad_clip", "a number >= 0");
+  config::Node ema_node = node.section("ema");
+  o.ema = EmaOptions::read(ema_node);
+  o.log_every = node.get<int64_t>("log_every", o.log_every, "steps between log lines");
+  node.expect(o.log_every >= 1, "log_every", "an integer >= 1");
+  o.eval_every = node.get<int64_t>("eval_every", o.eval_every, "steps between evaluations; 0 never");
+  node.expect(o.eval_every >= 0, "eval_every", "an integer >= 0");
+  o.checkpoint_every =
+      node.get<int64_t>("checkpoint_every", o.checkpoint_every, "steps between checkpoints; 0 only at the end");
+  node.expect(o.checkpoint_every >= 0, "checkpoint_every", "an integer >= 0");
+  o.keep_last = node.get<int64_t>("keep_last", o.keep_last, "checkpoints kept; 0 keeps all");
+  node.expect(o.keep_last >= 0, "keep_last", "an integer >= 0");
+  return o;
+}
+
 torch::Device resolve_device(const std::string& name) {
   if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   try {
@@ -114,7 +136,15 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
 
   task_name = config.get<std::string>("task", task_name, "what the run trains (see `flowlab list tasks`)");
   task_registry().check_known(config, "task", task_name);
+  config::Node train_node = config.section("train", "the training loop");
+  train = TrainOptions::read(train_node);
+  // The task builds what it trains (flow tasks: build_flow_components), then checks it.
+  config::Node no_options = config::Node::parse("{}", "task");
+  task = task_registry().create(task_name, no_options, *this);
+  config.check_all_used();
+}
 
+void Experiment::build_flow_components() {
   config::Node data_node = config.section("data", "the data x1");
   data = data::dataset_registry().create(data_node);
   const auto shape = data->sample_shape();
@@ -163,30 +193,13 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
     objective_node.fail("type", e.what());
   }
 
-  config::Node train_node = config.section("train", "the training loop");
-  train.steps = train_node.get<int64_t>("steps", train.steps, "optimizer steps");
-  train_node.expect(train.steps >= 1, "steps", "an integer >= 1");
-  train.batch_size = train_node.get<int64_t>("batch_size", train.batch_size, "pairs (x0, x1) per step");
-  train_node.expect(train.batch_size >= 1, "batch_size", "an integer >= 1");
+  config::Node train_node = config.section("train");
   config::Node optimizer_node = train_node.section("optimizer");
   if (!optimizer_node.has("type")) optimizer_node.apply_override("type=adamw");
   optimizer = optimizer_registry().create(optimizer_node, model->parameters());
   config::Node schedule_node = train_node.section("schedule");
   if (!schedule_node.has("type")) schedule_node.apply_override("type=constant");
   schedule = schedule_registry().create(schedule_node);
-  train.grad_clip = train_node.get<double>("grad_clip", train.grad_clip, "max gradient norm; 0 disables");
-  train_node.expect(train.grad_clip >= 0, "grad_clip", "a number >= 0");
-  config::Node ema_node = train_node.section("ema");
-  train.ema = EmaOptions::read(ema_node);
-  train.log_every = train_node.get<int64_t>("log_every", train.log_every, "steps between log lines");
-  train_node.expect(train.log_every >= 1, "log_every", "an integer >= 1");
-  train.eval_every = train_node.get<int64_t>("eval_every", train.eval_every, "steps between evaluations; 0 never");
-  train_node.expect(train.eval_every >= 0, "eval_every", "an integer >= 0");
-  train.checkpoint_every =
-      train_node.get<int64_t>("checkpoint_every", train.checkpoint_every, "steps between checkpoints; 0 only at the end");
-  train_node.expect(train.checkpoint_every >= 0, "checkpoint_every", "an integer >= 0");
-  train.keep_last = train_node.get<int64_t>("keep_last", train.keep_last, "checkpoints kept; 0 keeps all");
-  train_node.expect(train.keep_last >= 0, "keep_last", "an integer >= 0");
 
   config::Node sample_node = config.section("sample", "sampling");
   sample = SampleOptions::read(sample_node);
@@ -202,10 +215,6 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
     metric_names.push_back(name);
   }
   check_sampling(sample_node, eval_node);
-  // The task checks what it needs of the components above (a config error names the key).
-  config::Node no_options = config::Node::parse("{}", "task");
-  task = task_registry().create(task_name, no_options, *this);
-  config.check_all_used();
 }
 
 void Experiment::check_sampling(config::Node& sample_node, config::Node& eval_node) const {

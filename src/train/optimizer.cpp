@@ -137,6 +137,15 @@ double learning_rate(const torch::optim::Optimizer& optimizer) {
   return optimizer.param_groups().at(0).options().get_lr();
 }
 
+double gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
+                     const torch::Tensor& loss, double max_norm) {
+  optimizer.zero_grad();
+  loss.backward();
+  const double norm = torch::nn::utils::clip_grad_norm_(parameters, max_norm);
+  optimizer.step();
+  return norm;
+}
+
 void register_builtin_training() {
   add_adam_variant<torch::optim::Adam, torch::optim::AdamOptions>(
       "adam", "Adam (Kingma & Ba), weight_decay as L2 penalty", 0.0);

@@ -6,6 +6,7 @@
 
 #include "flowlab/core/error.h"
 #include "flowlab/train/checkpoint.h"
+#include "flowlab/train/task.h"
 
 namespace flowlab::train {
 
@@ -32,6 +33,16 @@ LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& o
   run.step = meta.step;
   run.experiment->task->load_state(meta.task_state);
   return run;
+}
+
+void require_flow(const std::string& run_dir, const std::string& command) {
+  const std::string config_file = run_dir + "/config.yaml";
+  if (!std::filesystem::is_regular_file(config_file)) return;  // load_run says what is wrong
+  config::Node config = config::Node::load_file(config_file);
+  const std::string task = config.get<std::string>("task", "flow_matching");
+  if (is_flow_task(task)) return;
+  throw ConfigError(command + ": " + run_dir + " is a " + task +
+                    " run; it has no model on a path to sample (flowlab eval scores it)");
 }
 
 }  // namespace flowlab::train

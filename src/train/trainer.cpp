@@ -112,12 +112,10 @@ double Trainer::apply(const std::string& name, const torch::Tensor& loss) {
                 (optimizers_.size() > 1 ? " (optimizer " + name + ")" : std::string()) +
                 "; training stopped. Last good checkpoint: " + kept);
   }
-  it->optimizer->zero_grad();
-  loss.backward();
   const double max_norm =
       exp_.train.grad_clip > 0 ? exp_.train.grad_clip : std::numeric_limits<double>::infinity();
-  const double grad_norm = torch::nn::utils::clip_grad_norm_(it->parameters, max_norm);
-  it->optimizer->step();
+  // (Here an all-reduce of the gradients across processes and loss scaling will go.)
+  const double grad_norm = gradient_step(*it->optimizer, it->parameters, loss, max_norm);
   grad_norms_[name] = grad_norm;
   return grad_norm;
 }

@@ -28,6 +28,10 @@ class Dataset {
   virtual Batch sample(int64_t n, at::Generator& gen) const = 0;
   /// Number of classes for labelled data, 0 otherwise.
   virtual int64_t num_classes() const { return 0; }
+  /// Points of a finite dataset (a file, a split); 0 for an endless stream (toy sets, mixtures).
+  virtual int64_t size() const { return 0; }
+  /// Points begin .. end - 1 in their stored order (finite datasets), as sample() gives them.
+  virtual Batch rows(int64_t begin, int64_t end) const;
 };
 
 /// A distribution with a closed-form density: the oracle of many tests.

@@ -48,7 +48,8 @@ class FashionMnist : public Dataset {
   Batch sample(int64_t n, at::Generator& gen) const override;
   int64_t num_classes() const override { return kClasses; }
 
-  int64_t size() const { return images_.size(0); }
+  int64_t size() const override { return images_.size(0); }
+  Batch rows(int64_t begin, int64_t end) const override;
   /// Raw pixels uint8 [N, 784] and labels int64 [N] of the kept classes.
   const torch::Tensor& images() const { return images_; }
   const torch::Tensor& labels() const { return labels_; }

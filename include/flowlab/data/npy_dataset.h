@@ -34,7 +34,8 @@ class NpyDataset : public Dataset {
   Batch sample(int64_t n, at::Generator& gen) const override;
   int64_t num_classes() const override { return num_classes_; }
 
-  int64_t size() const { return data_.size(0); }
+  int64_t size() const override { return data_.size(0); }
+  Batch rows(int64_t begin, int64_t end) const override;
   /// The stored (possibly standardized) float32 data [N, ...].
   const torch::Tensor& data() const { return data_; }
   /// Per-feature mean and std used by standardize ([...] each), undefined otherwise.

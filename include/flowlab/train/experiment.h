@@ -46,6 +46,8 @@ struct TrainOptions {
   int64_t eval_every = 2000;        ///< 0 disables evaluation during training
   int64_t checkpoint_every = 2000;  ///< 0: only at the end
   int64_t keep_last = 3;            ///< checkpoints kept; 0 keeps all
+  /// The `train:` keys every task shares (optimizer and schedule are read by the task).
+  static TrainOptions read(config::Node& node);
 };
 
 /// SDE sampling, dX = (b + eps(t) s) dt + sqrt(2 eps(t)) dW (the `sample.sde` section).
@@ -87,7 +89,8 @@ struct EvalOptions {
 
 class Experiment {
  public:
-  /// Builds every component; every key of `config` must be read (else ConfigError).
+  /// Reads run, task and train options and builds the task, which builds what it trains;
+  /// every key of `config` must be read (else ConfigError).
   explicit Experiment(config::Node config);
   ~Experiment();
   Experiment(const Experiment&) = delete;
@@ -113,6 +116,13 @@ class Experiment {
   std::vector<std::string> metric_names;
   /// What the run trains, built last from the components above.
   std::unique_ptr<Task> task;
+
+  /// The components of a flow task (data, source, path, model and its EMA, coupling, objective,
+  /// optimizer, schedule, sample and eval options, metrics), from their config sections; the
+  /// flow tasks call it first. Null for other tasks.
+  void build_flow_components();
+  /// Whether the run is a flow task's (it has a model on a path to sample).
+  bool has_flow() const { return path != nullptr; }
 
   /// <run.dir>/<run.name>
   std::string run_dir() const;

@@ -31,6 +31,11 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 /// The learning rate of the first parameter group.
 double learning_rate(const torch::optim::Optimizer& optimizer);
 
+/// One update from `loss`: zero the gradients, backpropagate, clip the global gradient norm of
+/// `parameters` to `max_norm` (infinity: no clipping), step. Returns the norm before clipping.
+double gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
+                     const torch::Tensor& loss, double max_norm);
+
 void register_builtin_training();
 
 }  // namespace flowlab::train

@@ -23,4 +23,9 @@ struct LoadedRun {
 LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& overrides = {},
                    const std::optional<std::string>& checkpoint = std::nullopt);
 
+/// Throws ConfigError unless the run in `run_dir` samples (a flow task: a model on a path);
+/// `command` names what needed it, e.g. "flowlab sample". Reads only its config's `task:`, so
+/// it can be asked before overrides that only a flow task knows are applied.
+void require_flow(const std::string& run_dir, const std::string& command);
+
 }  // namespace flowlab::train

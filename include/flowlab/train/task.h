@@ -83,6 +83,8 @@ class Task {
 /// The "tasks" family: flow_matching, monge_map. A task is built for an experiment whose
 /// components (run, train, data, model...) it uses, from the experiment's `task:` name.
 Registry<Task, Experiment&>& task_registry();
+/// Whether the task trains a model on a path that `flowlab sample` and `diagnose` can use.
+bool is_flow_task(const std::string& name);
 void register_builtin_tasks();
 
 }  // namespace flowlab::train

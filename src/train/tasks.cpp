@@ -1,10 +1,12 @@
-// The flow tasks: flow_matching (a field on a probability path) and monge_map (a map T from
-// the source to the data, applied as one Euler step). Both train the experiment's model with
-// its objective; monge_map adds the constraints a map needs.
+// The built-in tasks. The flow tasks, flow_matching (a field on a probability path) and
+// monge_map (a map T from the source to the data, applied as one Euler step), train the
+// experiment's model with its objective; monge_map adds the constraints a map needs. The
+// classifier task lives in classifier_task.cpp.
 #include <torch/torch.h>
 
 #include "flowlab/core/log.h"
 #include "flowlab/train/checkpoint.h"
+#include "flowlab/train/classifier_task.h"
 #include "flowlab/train/evaluation.h"
 #include "flowlab/train/experiment.h"
 #include "flowlab/train/task.h"
@@ -101,11 +103,20 @@ Registry<Task, Experiment&>& task_registry() {
   return registry;
 }
 
+bool is_flow_task(const std::string& name) { return name == "flow_matching" || name == "monge_map"; }
+
 void register_builtin_tasks() {
+  task_registry().add(
+      "classifier",
+      "a network predicting labels from x (mlp or cnn), cross-entropy with optional label smoothing; accuracy, nll "
+      "and ece on held-out data",
+      [](config::Node&, Experiment& exp) -> std::unique_ptr<Task> { return std::make_unique<ClassifierTask>(exp); },
+      [](config::Node&) {});
   task_registry().add(
       "flow_matching",
       "a field on a probability path (velocity, score, denoiser...) regressed by the objective, sampled by ODE or SDE",
       [](config::Node&, Experiment& exp) -> std::unique_ptr<Task> {
+        exp.build_flow_components();
         config::Node objective = exp.config.section("objective");
         if (objective.require<std::string>("type") == "monge_map") {
           objective.fail("type", "objective monge_map goes with task: monge_map");
@@ -117,7 +128,10 @@ void register_builtin_tasks() {
       "monge_map",
       "a map T(x) = x + f(x, 0) from the source to the data (objective monge_map, path {type: linear, gamma: zero}, "
       "sample {solver: euler, steps: 1})",
-      [](config::Node&, Experiment& exp) -> std::unique_ptr<Task> { return std::make_unique<MongeMapTask>(exp); },
+      [](config::Node&, Experiment& exp) -> std::unique_ptr<Task> {
+        exp.build_flow_components();
+        return std::make_unique<MongeMapTask>(exp);
+      },
       [](config::Node&) {});
 }
 
