@@ -64,6 +64,9 @@ struct DiagnoseArgs {
   int64_t id_samples = 0;    ///< scores per point; 0: 4 D
   int64_t id_directions = 0; ///< directions of the flow-Jacobian dimension; 0: min(D, 64)
   int64_t gauge_steps = 0;   ///< steps fitting the conservative part grad phi; 0 skips the gauge decomposition
+  std::vector<int64_t> classes;           ///< conditional models: --class K (one)
+  std::optional<std::string> class_mode;  ///< --classes none: the unconditional field
+  std::optional<double> guidance;
   std::optional<int64_t> seed;
   std::optional<std::string> checkpoint;
   std::vector<std::string> overrides;

@@ -78,9 +78,17 @@ torch::Tensor as_samples(const torch::Tensor& flat, const std::vector<int64_t>& 
 }
 
 // x_t at times t [n]: data x1, the source x0 (or x1 on a mirror path) and z.
-torch::Tensor path_points(train::Experiment& exp, const torch::Tensor& t, at::Generator& gen) {
+// Data points; of class `label` for a conditional model diagnosed for one class (kNullClass:
+// of every class, for the unconditional field or an unconditional model).
+torch::Tensor data_points(train::Experiment& exp, int64_t n, at::Generator& gen, int64_t label) {
+  if (exp.model->num_classes() == 0 || label == data::kNullClass) return exp.data->sample(n, gen).x;
+  return data::sample_of_classes(*exp.data, torch::full({n}, label, torch::kLong), gen);
+}
+
+// Points x_t of the path at times t, between source draws and data points of class `label`.
+torch::Tensor path_points(train::Experiment& exp, const torch::Tensor& t, at::Generator& gen, int64_t label) {
   const int64_t n = t.size(0);
-  const torch::Tensor x1 = exp.data->sample(n, gen).x.to(exp.device);
+  const torch::Tensor x1 = data_points(exp, n, gen, label).to(exp.device);
   const torch::Tensor x0 = exp.path->mirror() ? x1 : exp.source->sample(n, gen).x.to(exp.device);
   const torch::Tensor z = torch::randn(x1.sizes(), gen).to(exp.device);
   return exp.path->sample(x0, x1, t.to(x1.options()), z).x_t;
@@ -163,7 +171,9 @@ void write_dimension_plot(const std::string& file, const torch::Tensor& score_es
 
 int diagnose_command(const DiagnoseArgs& args) {
   train::require_flow(args.run_dir, "flowlab diagnose");
-  LoadedRun run = load_run(args.run_dir, args.overrides, args.checkpoint);
+  std::vector<std::string> overrides = args.overrides;
+  add_class_overrides(args.classes, args.class_mode, args.guidance, overrides);
+  LoadedRun run = load_run(args.run_dir, overrides, args.checkpoint);
   train::Experiment& exp = *run.experiment;
   nn::Model& model = train::sampling_model(exp);
   model.eval();
@@ -190,10 +200,30 @@ int diagnose_command(const DiagnoseArgs& args) {
   }
 
   const auto& kinds = model.predictions();
+  // A conditional model is diagnosed for one class (or its unconditional field), with guidance;
+  // the class goes with every batch the diagnostics evaluate, whatever its size.
+  paths::ModelFn model_fn = train::model_function(model);
+  int64_t label = data::kNullClass;
+  if (model.num_classes() > 0) {
+    const train::SampleOptions& s = exp.sample;
+    if (s.class_mode == "none") {
+      label = data::kNullClass;
+    } else if (s.classes.size() == 1) {
+      label = s.classes[0];
+    } else {
+      throw ConfigError("diagnose: the model is class-conditional; give the one class whose field is diagnosed "
+                        "(--class K) or --classes none for the unconditional field");
+    }
+    model_fn = [guided = train::sampling_function(exp, model), label](const torch::Tensor& x, const torch::Tensor& t,
+                                                                     const data::Condition&) {
+      return guided(x, t, data::Condition{torch::full({x.size(0)}, label,
+                                                      torch::TensorOptions().dtype(torch::kLong).device(x.device()))});
+    };
+  }
   std::vector<std::pair<std::string, solvers::Field>> fields{
-      {"velocity", paths::velocity_field(train::model_function(model), kinds, *exp.path)}};
+      {"velocity", paths::velocity_field(model_fn, kinds, *exp.path)}};
   if (exp.path->why_no_score(kinds).empty()) {
-    fields.emplace_back("score", paths::score_field(train::model_function(model), kinds, *exp.path));
+    fields.emplace_back("score", paths::score_field(model_fn, kinds, *exp.path));
   }
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 11));
   auto gen = data::make_generator(seed);
@@ -206,7 +236,7 @@ int diagnose_command(const DiagnoseArgs& args) {
     diagnostics::GaugeFitOptions options;
     options.steps = args.gauge_steps;
     const diagnostics::PathSampler sampler = [&](const torch::Tensor& t, at::Generator& g) {
-      return path_points(exp, t, g);
+      return path_points(exp, t, g, label);
     };
     const auto fit = [&](const solvers::Field& field, const std::string& what) {
       const auto started = std::chrono::steady_clock::now();
@@ -225,7 +255,7 @@ int diagnose_command(const DiagnoseArgs& args) {
   }
   std::vector<FieldReport> reports;
   for (double t : args.times) {
-    const torch::Tensor x = path_points(exp, torch::full({args.points}, t), gen).flatten(1);
+    const torch::Tensor x = path_points(exp, torch::full({args.points}, t), gen, label).flatten(1);
     const torch::Tensor times = torch::full({args.points}, t, x.options());
     for (const auto& [name, field] : fields) {
       const diagnostics::PointField f = [&, &field = field](const torch::Tensor& y) {
@@ -277,6 +307,7 @@ int diagnose_command(const DiagnoseArgs& args) {
       torch::NoGradGuard no_grad;
       conservative.x = solver->integrate(gradient, x0, 0.0, 1.0).x.cpu();
     }
+    conservative.labels = learned.labels;  // compared with data of the same classes
     conservative_scores = train::score_samples(exp, conservative, sample_seed + 1);
   }
 
@@ -289,7 +320,7 @@ int diagnose_command(const DiagnoseArgs& args) {
     const double beta = exp.path->at(t_id).beta.item<double>();
     const double sigma = paths::noise_level(*exp.path, t_id).item<double>();
     if (!(sigma > 0)) throw ConfigError("--id-time: the path has no noise at t = " + std::to_string(args.id_time));
-    const torch::Tensor x1 = exp.data->sample(args.id_points, gen).x.to(exp.device).flatten(1);
+    const torch::Tensor x1 = data_points(exp, args.id_points, gen, label).to(exp.device).flatten(1);
     const int64_t samples = args.id_samples > 0 ? args.id_samples : 4 * dim;
     const diagnostics::PointField f = [&](const torch::Tensor& y) {
       return score(as_samples(y, shape), torch::full({y.size(0)}, args.id_time, y.options())).flatten(1);
@@ -410,7 +441,7 @@ int diagnose_command(const DiagnoseArgs& args) {
     if (dim == 2) {
       // The velocity at the middle time over the density of x_t, with its curl as colour.
       const double t = args.times[args.times.size() / 2];
-      const torch::Tensor points = path_points(exp, torch::full({4000}, t), gen);
+      const torch::Tensor points = path_points(exp, torch::full({4000}, t), gen, label);
       const solvers::Field& velocity = fields[0].second;
       const std::filesystem::path p(args.plot);
       char suffix[32];

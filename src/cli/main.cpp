@@ -106,6 +106,7 @@ int dispatch(int argc, char** argv) {
                            "error (a second fit, to the remainder) and what it costs to sample with grad phi alone "
                            "(default 0: skip)");
   diagnose_cmd->add_option("--seed", diagnose.seed, "seed of the points, probes and planes");
+  add_class_options(diagnose_cmd, diagnose.classes, diagnose.class_mode, diagnose.guidance);
   diagnose_cmd->add_option("--checkpoint", diagnose.checkpoint, "checkpoint file (default: newest)");
   diagnose_cmd->add_option("--json", diagnose.json, "also write the results as JSON");
   diagnose_cmd->add_option("--plot", diagnose.plot, "asymmetry and circulation against t as PNG");

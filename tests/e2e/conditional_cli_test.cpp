@@ -40,6 +40,14 @@ TEST(ConditionalCli, SamplesChosenClassesWithGuidance) {
   const std::string json = read_file(dir.file("e.json"));
   EXPECT_NE(json.find("\"guidance\": 1.5"), std::string::npos) << json;
   EXPECT_NE(json.find("\"classes\": \"all\""), std::string::npos) << json;
+  // diagnose analyses one class's field (or the unconditional one), with guidance.
+  r = run_command(flowlab() + " diagnose " + run + " --class 2 --guidance 2 --times 0.5 --points 16 --id-points 0");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(flowlab() + " diagnose " + run + " --classes none --times 0.5 --points 16 --id-points 0");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(flowlab() + " diagnose " + run + " --times 0.5 --points 16 --id-points 0");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--class K"), std::string::npos) << r.output;
   // Bad classes are config errors that name the key.
   r = run_command(flowlab() + " sample " + run + " --n 4 --class 8");
   EXPECT_EQ(r.exit_code, 2) << r.output;
