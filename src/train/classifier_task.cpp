@@ -75,12 +75,9 @@ ClassifierTask::ClassifierTask(Experiment& exp) : exp_(exp) {
   ema_->to(exp.device);
 
   config::Node train_node = config.section("train");
-  config::Node optimizer_node = train_node.section("optimizer");
-  if (!optimizer_node.has("type")) optimizer_node.apply_override("type=adamw");
-  optimizer_ = optimizer_registry().create(optimizer_node, network_->parameters());
-  config::Node schedule_node = train_node.section("schedule");
-  if (!schedule_node.has("type")) schedule_node.apply_override("type=constant");
-  schedule_ = schedule_registry().create(schedule_node);
+  OptimizerWithSchedule built = build_optimizer(train_node, network_->parameters());
+  optimizer_ = std::move(built.optimizer);
+  schedule_ = std::move(built.schedule);
 }
 
 std::vector<TrainedModule> ClassifierTask::modules() { return {{kModelModule, network_, ema_}}; }

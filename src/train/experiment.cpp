@@ -194,12 +194,9 @@ void Experiment::build_flow_components() {
   }
 
   config::Node train_node = config.section("train");
-  config::Node optimizer_node = train_node.section("optimizer");
-  if (!optimizer_node.has("type")) optimizer_node.apply_override("type=adamw");
-  optimizer = optimizer_registry().create(optimizer_node, model->parameters());
-  config::Node schedule_node = train_node.section("schedule");
-  if (!schedule_node.has("type")) schedule_node.apply_override("type=constant");
-  schedule = schedule_registry().create(schedule_node);
+  OptimizerWithSchedule built = build_optimizer(train_node, model->parameters());
+  optimizer = std::move(built.optimizer);
+  schedule = std::move(built.schedule);
 
   config::Node sample_node = config.section("sample", "sampling");
   sample = SampleOptions::read(sample_node);

@@ -137,6 +137,17 @@ double learning_rate(const torch::optim::Optimizer& optimizer) {
   return optimizer.param_groups().at(0).options().get_lr();
 }
 
+OptimizerWithSchedule build_optimizer(config::Node& train_node, std::vector<torch::Tensor> parameters) {
+  OptimizerWithSchedule out;
+  config::Node optimizer_node = train_node.section("optimizer");
+  if (!optimizer_node.has("type")) optimizer_node.apply_override("type=adamw");
+  out.optimizer = optimizer_registry().create(optimizer_node, std::move(parameters));
+  config::Node schedule_node = train_node.section("schedule");
+  if (!schedule_node.has("type")) schedule_node.apply_override("type=constant");
+  out.schedule = schedule_registry().create(schedule_node);
+  return out;
+}
+
 double gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
                      const torch::Tensor& loss, double max_norm) {
   optimizer.zero_grad();

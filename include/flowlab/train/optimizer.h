@@ -26,6 +26,14 @@ class LrSchedule {
 /// The "schedules" family: constant, warmup, cosine.
 Registry<LrSchedule>& schedule_registry();
 
+/// The optimizer and learning-rate schedule of a `train:` section (train.optimizer, default
+/// type adamw; train.schedule, default constant), over `parameters`.
+struct OptimizerWithSchedule {
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::unique_ptr<LrSchedule> schedule;
+};
+OptimizerWithSchedule build_optimizer(config::Node& train_node, std::vector<torch::Tensor> parameters);
+
 /// Sets the learning rate of every parameter group.
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 /// The learning rate of the first parameter group.
