@@ -65,7 +65,7 @@ TEST(ConditionalCli, SamplesChosenClassesWithGuidance) {
 
 // tests/fixtures/checkpoint_v2 holds a run trained by flowlab before checkpoints held named
 // modules (format version 2), with samples drawn from it then: they must come out the same.
-TEST(ConditionalCli, VersionTwoRunsStillSampleEvaluateAndDiagnose) {
+TEST(ConditionalCli, VersionTwoRunsStillSampleEvaluateDiagnoseAndResume) {
   TempDir dir;
   const std::string fixture = testing::source_dir() + "/tests/fixtures/checkpoint_v2";
   std::filesystem::copy(fixture + "/v2_run", dir.path() + "/v2_run", std::filesystem::copy_options::recursive);
@@ -78,6 +78,14 @@ TEST(ConditionalCli, VersionTwoRunsStillSampleEvaluateAndDiagnose) {
   r = run_command(flowlab() + " eval " + run + " --n 100");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = run_command(flowlab() + " diagnose " + run + " --times 0.5 --points 16 --id-points 0");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // Training resumes from it (model, EMA, optimizer and generator) and writes format 3.
+  r = run_command(flowlab() + " train " + run + "/config.yaml --set run.dir=" + dir.path() +
+                  " train.steps=25 train.log_every=5 --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resuming"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(run + "/checkpoints/step_000000025.pt"));
+  r = run_command(flowlab() + " sample " + run + " --n 8 --seed 5 --out " + dir.file("after.npy"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
