@@ -21,6 +21,7 @@
 #include "flowlab/diagnostics/intrinsic_dimension.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/field_plot.h"
+#include "flowlab/io/json.h"
 #include "flowlab/io/line_plot.h"
 #include "flowlab/train/evaluation.h"
 #include "run_overrides.h"
@@ -47,16 +48,16 @@ std::string describe_estimates(const torch::Tensor& estimates, int64_t dim) {
 }
 
 // The JSON object of integer estimates and a mean spectrum.
-std::string estimates_json(const torch::Tensor& estimates, const torch::Tensor& spectrum, int64_t dim, double time) {
-  std::ostringstream json;
-  json.precision(10);
-  json << "{\"time\": " << time << ", \"mean\": " << estimates.to(torch::kFloat64).mean().item<double>()
-       << ", \"mode\": " << torch::bincount(estimates, {}, dim + 1).argmax().item<int64_t>() << ", \"estimates\": [";
-  for (int64_t i = 0; i < estimates.size(0); ++i) json << (i ? ", " : "") << estimates[i].item<int64_t>();
-  json << "], \"mean_singular_values\": [";
-  for (int64_t i = 0; i < spectrum.size(0); ++i) json << (i ? ", " : "") << spectrum[i].item<double>();
-  json << "]}";
-  return json.str();
+io::JsonObject estimates_json(const torch::Tensor& estimates, const torch::Tensor& spectrum, int64_t dim, double time) {
+  io::JsonArray values, singular;
+  for (int64_t i = 0; i < estimates.size(0); ++i) values.push(estimates[i].item<int64_t>());
+  for (int64_t i = 0; i < spectrum.size(0); ++i) singular.push(spectrum[i].item<double>());
+  return io::JsonObject()
+      .add("time", time)
+      .add("mean", estimates.to(torch::kFloat64).mean().item<double>())
+      .add("mode", torch::bincount(estimates, {}, dim + 1).argmax().item<int64_t>())
+      .add("estimates", values)
+      .add("mean_singular_values", singular);
 }
 
 struct FieldReport {
@@ -388,46 +389,46 @@ int diagnose_command(const DiagnoseArgs& args) {
   std::fflush(stdout);
 
   if (!args.json.empty()) {
-    std::ostringstream json;
-    json.precision(10);
-    json << "{\"run\": \"" << exp.run_dir() << "\", \"step\": " << run.step << ", \"points\": " << args.points
-         << ", \"dim\": " << dim << ", \"probes\": " << args.probes << ", \"radii\": [";
-    for (std::size_t k = 0; k < args.radii.size(); ++k) json << (k ? ", " : "") << args.radii[k];
-    json << "], \"results\": [";
-    for (std::size_t i = 0; i < reports.size(); ++i) {
-      const auto& r = reports[i];
-      json << (i ? ", " : "") << "{\"field\": \"" << r.field << "\", \"t\": " << r.t;
+    io::JsonArray results;
+    for (const auto& r : reports) {
+      io::JsonObject o;
+      o.add("field", r.field).add("t", r.t);
       if (r.has_exact) {
-        json << ", \"asymmetry\": " << r.exact.mean << ", \"asymmetry_se\": " << r.exact.se
-             << ", \"asymmetry_pooled\": " << r.exact.pooled << ", \"small_loop_error\": " << r.small_loop_error;
+        o.add("asymmetry", r.exact.mean)
+            .add("asymmetry_se", r.exact.se)
+            .add("asymmetry_pooled", r.exact.pooled)
+            .add("small_loop_error", r.small_loop_error);
       }
       if (r.has_gauge) {
-        json << ", \"remainder_share\": " << r.gauge.remainder_share
-             << ", \"remainder_fit_error\": " << json_number(r.gauge.fit_error_share)
-             << ", \"remainder_refined\": " << json_number(r.gauge.refined_share)
-             << ", \"gauge_divergence_probes\": " << r.gauge.probes << ", \"gauge_residual\": " << r.gauge.gauge_residual
-             << ", \"gauge_residual_rms\": " << r.gauge.gauge_residual_rms;
+        o.add("remainder_share", r.gauge.remainder_share)
+            .add("remainder_fit_error", r.gauge.fit_error_share)
+            .add("remainder_refined", r.gauge.refined_share)
+            .add("gauge_divergence_probes", r.gauge.probes)
+            .add("gauge_residual", r.gauge.gauge_residual)
+            .add("gauge_residual_rms", r.gauge.gauge_residual_rms);
       }
-      json << ", \"asymmetry_randomized\": " << r.randomized.mean << ", \"asymmetry_randomized_se\": " << r.randomized.se
-           << ", \"asymmetry_randomized_pooled\": " << r.randomized.pooled << ", \"circulation\": [";
-      for (std::size_t k = 0; k < r.relative_circulation.size(); ++k) {
-        json << (k ? ", " : "") << r.relative_circulation[k];
-      }
-      json << "]}";
+      o.add("asymmetry_randomized", r.randomized.mean)
+          .add("asymmetry_randomized_se", r.randomized.se)
+          .add("asymmetry_randomized_pooled", r.randomized.pooled)
+          .add("circulation", io::JsonArray(r.relative_circulation));
+      results.push(o);
     }
-    json << "]";
+    io::JsonObject json;
+    json.add("run", exp.run_dir())
+        .add("step", run.step)
+        .add("points", args.points)
+        .add("dim", dim)
+        .add("probes", args.probes)
+        .add("radii", io::JsonArray(args.radii))
+        .add("results", results);
     for (const auto& [metric, value] : learned_scores) {
-      json << ", \"learned_" << metric << "\": " << value << ", \"conservative_" << metric
-           << "\": " << conservative_scores[metric];
+      json.add("learned_" + metric, value).add("conservative_" + metric, conservative_scores[metric]);
     }
-    if (id_estimates.defined()) {
-      json << ", \"intrinsic_dimension\": " << estimates_json(id_estimates, id_spectrum, dim, args.id_time);
-    }
+    if (id_estimates.defined()) json.add("intrinsic_dimension", estimates_json(id_estimates, id_spectrum, dim, args.id_time));
     if (flow_estimates.defined()) {
-      json << ", \"intrinsic_dimension_flow\": " << estimates_json(flow_estimates, flow_spectrum, dim, args.id_time);
+      json.add("intrinsic_dimension_flow", estimates_json(flow_estimates, flow_spectrum, dim, args.id_time));
     }
-    json << "}\n";
-    io::write_text_atomically(args.json, json.str());
+    io::write_text_atomically(args.json, json.str() + "\n");
   }
   if (!args.plot.empty()) {
     write_plot(args.plot, reports, args.radii);

@@ -13,6 +13,7 @@
 #include "flowlab/core/error.h"
 #include "flowlab/core/strings.h"
 #include "flowlab/io/atomic_file.h"
+#include "flowlab/io/json.h"
 #include "flowlab/io/npy.h"
 #include "flowlab/ot/assignment.h"
 #include "flowlab/ot/energy_distance.h"
@@ -39,8 +40,9 @@ torch::Tensor load_points(const std::string& path, torch::Dtype dtype, torch::De
 struct Measurement {
   double value = 0, value_bound = 0;
   bool converged = true, accepted = true;
-  std::string problem;  ///< Sinkhorn's report
-  std::ostringstream json, text;
+  std::string problem;   ///< Sinkhorn's report
+  io::JsonObject details;  ///< the metric's own numbers
+  std::ostringstream text;
 };
 
 Measurement measure(const OtArgs& args, const torch::Tensor& x, const torch::Tensor& y) {
@@ -60,13 +62,16 @@ Measurement measure(const OtArgs& args, const torch::Tensor& x, const torch::Ten
     m.accepted = d.accepted(args.value_tolerance);
     m.value_bound = d.value_error_bound();
     m.problem = d.summary();
-    m.json << ", \"cost\": \"" << args.cost << "\", \"value_kind\": \"" << args.value << "\", \"eps\": " << json_number(o.eps)
-           << ", \"tolerance\": " << json_number(o.tolerance) << ", \"iterations\": " << d.cross.report.iterations
-           << ", \"marginal_error\": " << json_number(d.cross.report.marginal_error)
-           << ", \"value_error_bound\": " << json_number(m.value_bound)
-           << ", \"ot_xy\": " << json_number(d.cross.value(kind).item<double>())
-           << ", \"ot_xx\": " << json_number(d.self_x.value(kind).item<double>())
-           << ", \"ot_yy\": " << json_number(d.self_y.value(kind).item<double>());
+    m.details.add("cost", args.cost)
+        .add("value_kind", args.value)
+        .add("eps", o.eps)
+        .add("tolerance", o.tolerance)
+        .add("iterations", d.cross.report.iterations)
+        .add("marginal_error", d.cross.report.marginal_error)
+        .add("value_error_bound", m.value_bound)
+        .add("ot_xy", d.cross.value(kind).item<double>())
+        .add("ot_xx", d.self_x.value(kind).item<double>())
+        .add("ot_yy", d.self_y.value(kind).item<double>());
     m.text << "Sinkhorn divergence (" << args.cost << ", " << args.value << ", eps " << o.eps << "): " << json_number(m.value)
            << "\n  " << m.problem << "\n";
   } else if (args.metric == "exact") {
@@ -75,16 +80,16 @@ Measurement measure(const OtArgs& args, const torch::Tensor& x, const torch::Ten
                   std::to_string(y.size(0)) + "); use --metric sinkhorn with a small --eps");
     }
     m.value = ot::exact_transport(x, y, ot::parse_ground_cost(args.cost)).cost.item<double>();
-    m.json << ", \"cost\": \"" << args.cost << "\"";
+    m.details.add("cost", args.cost);
     m.text << "exact transport cost (" << args.cost << ", optimal assignment): " << json_number(m.value) << "\n";
   } else if (args.metric == "sliced") {
     at::Generator gen = at::detail::createCPUGenerator(args.seed);
     m.value = ot::sliced_wasserstein(x.cpu(), y.cpu(), args.projections, gen, args.p);
-    m.json << ", \"projections\": " << args.projections << ", \"p\": " << json_number(args.p);
+    m.details.add("projections", args.projections).add("p", args.p);
     m.text << "sliced W" << args.p << " (" << args.projections << " projections): " << json_number(m.value) << "\n";
   } else if (args.metric == "mmd") {
     m.value = ot::mmd(x, y, args.bandwidth);
-    m.json << ", \"bandwidth\": " << json_number(args.bandwidth > 0 ? args.bandwidth : ot::median_bandwidth(x, y));
+    m.details.add("bandwidth", args.bandwidth > 0 ? args.bandwidth : ot::median_bandwidth(x, y));
     m.text << "MMD^2 (RBF, unbiased): " << json_number(m.value) << "\n";
   } else if (args.metric == "energy") {
     m.value = ot::energy_distance(x, y);
@@ -114,13 +119,16 @@ int ot_command(const OtArgs& args) {
     m = measure(args, x, y);
     seconds = std::min(seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::ostringstream json;
-  json << "{\"metric\": \"" << args.metric << "\", \"n\": " << x.size(0) << ", \"m\": " << y.size(0)
-       << ", \"d\": " << x.size(1) << m.json.str() << ", \"value\": " << json_number(m.value)
-       << ", \"converged\": " << (m.converged ? "true" : "false") << ", \"accepted\": " << (m.accepted ? "true" : "false")
-       << ", \"seconds\": " << json_number(seconds) << ", \"repeat\": " << args.repeat << "}\n";
+  io::JsonObject json;
+  json.add("metric", args.metric).add("n", x.size(0)).add("m", y.size(0)).add("d", x.size(1));
+  json.merge(m.details);
+  json.add("value", m.value)
+      .add("converged", m.converged)
+      .add("accepted", m.accepted)
+      .add("seconds", seconds)
+      .add("repeat", args.repeat);
   if (args.json) {
-    std::cout << json.str();
+    std::cout << json.str() << "\n";
   } else {
     std::cout << m.text.str() << "  (" << json_number(seconds) << " s)\n";
   }

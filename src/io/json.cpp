@@ -53,6 +53,11 @@ JsonObject& JsonObject::add_text(const std::string& key, std::string encoded) {
   return *this;
 }
 
+JsonObject& JsonObject::merge(const JsonObject& other) {
+  for (const auto& [key, encoded] : other.fields_) add_text(key, encoded);
+  return *this;
+}
+
 std::string JsonObject::str() const {
   std::string out = "{";
   for (std::size_t i = 0; i < fields_.size(); ++i) {

@@ -34,6 +34,8 @@ class JsonObject {
   }
   /// Adds already-encoded JSON text.
   JsonObject& add_text(const std::string& key, std::string encoded);
+  /// Adds every field of `other`, in its order.
+  JsonObject& merge(const JsonObject& other);
   bool empty() const { return fields_.empty(); }
   /// {"key": value, ...}
   std::string str() const;
