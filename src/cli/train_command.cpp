@@ -1,4 +1,6 @@
 
+#include <ATen/Parallel.h>
+
 #include "commands.h"
 #include "flowlab/core/log.h"
 #include "flowlab/train/trainer.h"
