@@ -9,14 +9,6 @@
 namespace flowlab::nn {
 namespace {
 
-torch::Tensor activate(const std::string& name, const torch::Tensor& h) {
-  if (name == "silu") return torch::silu(h);
-  if (name == "relu") return torch::relu(h);
-  if (name == "gelu") return torch::gelu(h);
-  if (name == "tanh") return torch::tanh(h);
-  return torch::softplus(h);
-}
-
 class MlpClassifier : public Classifier {
  public:
   MlpClassifier(const MlpClassifierOptions& options, const SampleShape& shape, int64_t classes)

@@ -49,12 +49,11 @@ Mlp::Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs, b
   output_ = register_module("output", torch::nn::Linear(width, (scalars ? 1 : features) * outputs));
 }
 
-torch::Tensor Mlp::activate(const torch::Tensor& h) const {
-  const std::string& a = options_.activation;
-  if (a == "silu") return torch::silu(h);
-  if (a == "relu") return torch::relu(h);
-  if (a == "gelu") return torch::gelu(h);
-  if (a == "tanh") return torch::tanh(h);
+torch::Tensor activate(const std::string& name, const torch::Tensor& h) {
+  if (name == "silu") return torch::silu(h);
+  if (name == "relu") return torch::relu(h);
+  if (name == "gelu") return torch::gelu(h);
+  if (name == "tanh") return torch::tanh(h);
   return torch::softplus(h);
 }
 
@@ -65,8 +64,7 @@ torch::Tensor class_rows(const data::Condition& condition, int64_t num_classes, 
   const torch::Tensor& labels = condition.labels;
   TORCH_CHECK(labels.dim() == 1 && labels.size(0) == batch && labels.scalar_type() == torch::kLong,
               "class labels must be int64 [", batch, "], got ", labels.scalar_type(), " ", labels.sizes());
-  TORCH_CHECK(batch == 0 || (labels.min().item<int64_t>() >= data::kNullClass &&
-                             labels.max().item<int64_t>() < num_classes),
+  TORCH_CHECK(!(labels < data::kNullClass).logical_or(labels >= num_classes).any().item<bool>(),
               "class labels must lie in [0, ", num_classes, ") or be the null class ", data::kNullClass);
   const torch::Tensor on_device = labels.to(device);
   return torch::where(on_device < 0, torch::full_like(on_device, num_classes), on_device);
@@ -86,7 +84,7 @@ torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t, const
               " must share the batch dimension");
   torch::Tensor h = torch::cat({x.flatten(1), embed(t, condition, x.size(0)).to(x.dtype())}, 1);
   for (std::size_t i = 0; i < hidden_.size(); ++i) {
-    torch::Tensor next = activate(hidden_[i]->forward(h));
+    torch::Tensor next = activate(options_.activation, hidden_[i]->forward(h));
     h = residual_[i] ? h + next : next;
   }
   if (scalars_) return output_->forward(h);

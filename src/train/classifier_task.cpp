@@ -91,8 +91,7 @@ StepReport ClassifierTask::step(int64_t, at::Generator& gen, GradientStep& updat
   const torch::Tensor logits = network_->forward(batch.x.to(exp_.device));
   const torch::Tensor loss = cross_entropy(logits, batch.label.to(exp_.device), label_smoothing_);
   StepReport report;
-  report.loss = loss.item<double>();
-  update.apply(kMainOptimizer, loss);
+  report.loss = update.apply(kMainOptimizer, loss);
   return report;
 }
 

@@ -51,8 +51,7 @@ class FlowMatchingTask : public Task {
                                                                   : torch::Tensor()};
     const torch::Tensor loss = exp_.objective->loss(*exp_.model, *exp_.path, x0, x1, gen, condition);
     StepReport report;
-    report.loss = loss.item<double>();
-    update.apply(kMainOptimizer, loss);
+    report.loss = update.apply(kMainOptimizer, loss);
     return report;
   }
 

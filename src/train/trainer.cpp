@@ -117,7 +117,7 @@ double Trainer::apply(const std::string& name, const torch::Tensor& loss) {
   // (Here an all-reduce of the gradients across processes and loss scaling will go.)
   const double grad_norm = gradient_step(*it->optimizer, it->parameters, loss, max_norm);
   grad_norms_[name] = grad_norm;
-  return grad_norm;
+  return loss_value;
 }
 
 void Trainer::run(bool resume) {

@@ -32,7 +32,6 @@ class Mlp : public Network {
                         const data::Condition& condition = {}) override;
 
  private:
-  torch::Tensor activate(const torch::Tensor& h) const;
   /// embed(t), plus the class embedding of the condition (the null class when it is empty).
   torch::Tensor embed(const torch::Tensor& t, const data::Condition& condition, int64_t batch);
   MlpOptions options_;
@@ -50,6 +49,9 @@ class Mlp : public Network {
 /// class (and an empty condition) at row num_classes. Errors on labels outside [-1, num_classes).
 torch::Tensor class_rows(const data::Condition& condition, int64_t num_classes, int64_t batch,
                          const torch::Device& device);
+
+/// The activation `name` (one of activation_names()) applied to h.
+torch::Tensor activate(const std::string& name, const torch::Tensor& h);
 
 /// Activation names.
 const std::vector<std::string>& activation_names();

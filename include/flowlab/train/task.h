@@ -49,8 +49,8 @@ using TaskState = std::vector<std::pair<std::string, torch::Tensor>>;
 class GradientStep {
  public:
   virtual ~GradientStep() = default;
-  /// Updates the parameters of the optimizer named `optimizer` from `loss`; returns the gradient
-  /// norm before clipping.
+  /// Updates the parameters of the optimizer named `optimizer` from `loss`; returns the loss's
+  /// value (read once, for the non-finite check, so a task need not read it again).
   virtual double apply(const std::string& optimizer, const torch::Tensor& loss) = 0;
 };
 
