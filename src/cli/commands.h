@@ -76,14 +76,11 @@ int diagnose_command(const DiagnoseArgs& args);
 
 struct OtArgs {
   std::string a, b;  ///< .npy point clouds [n, d] and [m, d]
-  std::string metric = "sinkhorn";
-  std::string cost = "sqeuclidean", value = "kl";
-  double eps = 0.05, scaling = 0.5, tolerance = 1e-6, relaxation = 0.0, value_tolerance = 1e-5;
-  int64_t max_iterations = 10000;
+  std::string metric = "sinkhorn";  ///< a name of the metrics registry
+  /// "key=VALUE" settings of the metric (its config keys; the flags --eps, --cost, ... and --set give them)
+  std::vector<std::string> settings;
   int64_t repeat = 1;  ///< computations timed; the fastest is reported
-  int64_t projections = 256;
-  double p = 2.0, bandwidth = 0.0;
-  uint64_t seed = 0;
+  uint64_t seed = 0;   ///< of the generator a randomized metric (sliced_w2) draws from
   bool float32 = false, json = false;
   std::string device = "cpu";
 };

@@ -4,6 +4,9 @@
 #include <c10/util/Exception.h>
 
 #include <iostream>
+#include <map>
+#include <utility>
+#include <vector>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -113,29 +116,43 @@ int dispatch(int argc, char** argv) {
   diagnose_cmd->add_option("--set", diagnose.overrides, "override a config value of the run")->take_all();
 
   OtArgs ot;
-  auto* ot_cmd = app.add_subcommand("ot", "a transport distance between two point clouds (.npy [n, d])");
+  auto* ot_cmd = app.add_subcommand("ot", "a distance between two point clouds (.npy [n, d]) by any metric of "
+                                          "`flowlab list metrics`");
   ot_cmd->add_option("a", ot.a, "first cloud, .npy [n, d]")->required();
   ot_cmd->add_option("b", ot.b, "second cloud, .npy [m, d]")->required();
-  ot_cmd->add_option("--metric", ot.metric, "sinkhorn (debiased divergence), exact (assignment, n = m), sliced, mmd, energy")
-      ->check(CLI::IsMember({"sinkhorn", "exact", "sliced", "mmd", "energy"}));
-  ot_cmd->add_option("--eps", ot.eps, "Sinkhorn regularisation eps, in cost units (default 0.05)");
-  ot_cmd->add_option("--cost", ot.cost, "ground cost: sqeuclidean |x-y|^2 (POT, OTT), half_sqeuclidean (GeomLoss p=2), euclidean")
-      ->check(CLI::IsMember({"sqeuclidean", "half_sqeuclidean", "euclidean"}));
-  ot_cmd->add_option("--value", ot.value, "Sinkhorn value: kl (GeomLoss, OTT; default), entropy, transport (POT's <P,C>)")
-      ->check(CLI::IsMember({"kl", "entropy", "transport"}));
-  ot_cmd->add_option("--scaling", ot.scaling, "eps annealing factor in (0, 1]; 1 = no annealing (default 0.5)");
-  ot_cmd->add_option("--relaxation", ot.relaxation, "over-relaxation w in (0, 2); 0 = adaptive (default), 1 = plain");
-  ot_cmd->add_option("--tolerance", ot.tolerance, "marginal error (L1) to stop at (default 1e-6)");
-  ot_cmd->add_option("--max-iter", ot.max_iterations, "cap on Sinkhorn updates (default 10000)");
-  ot_cmd->add_option("--value-tolerance", ot.value_tolerance,
-                     "accept a run short of --tolerance when its value is certified within this x |value| (default 1e-5)")
-      ->check(CLI::NonNegativeNumber);
-  ot_cmd->add_option("--projections", ot.projections, "sliced: random directions (default 256)");
-  ot_cmd->add_option("--p", ot.p, "sliced: order p of W_p (default 2)");
-  ot_cmd->add_option("--bandwidth", ot.bandwidth, "mmd: RBF bandwidth; 0 = median heuristic");
-  ot_cmd->add_option("--seed", ot.seed, "sliced: seed of the directions");
+  ot_cmd->add_option("--metric", ot.metric,
+                     "sinkhorn (debiased divergence; default), exact (W_c by assignment), exact_w2, sliced_w2, mmd, "
+                     "energy_distance");
+  // Shorthands for the metrics' own keys; each is passed only when given, so defaults are the metric's.
+  struct MetricFlag {
+    const char *flag, *key, *help;
+  };
+  const MetricFlag metric_flags[] = {
+      {"--eps", "eps", "sinkhorn: regularisation eps, in cost units"},
+      {"--cost", "cost", "sinkhorn, exact: sqeuclidean |x-y|^2 (POT, OTT), half_sqeuclidean (GeomLoss p=2), euclidean"},
+      {"--value", "value", "sinkhorn: kl (GeomLoss, OTT; default), entropy, transport (POT's <P,C>)"},
+      {"--scaling", "scaling", "sinkhorn: eps annealing factor in (0, 1]; 1 = no annealing"},
+      {"--relaxation", "relaxation", "sinkhorn: over-relaxation w in (0, 2); 0 = adaptive, 1 = plain"},
+      {"--tolerance", "tolerance", "sinkhorn: marginal error (L1) to stop at"},
+      {"--max-iter", "max_iterations", "sinkhorn: cap on updates"},
+      {"--value-tolerance", "value_tolerance",
+       "sinkhorn: accept a run short of --tolerance when its value is certified within this x |value|"},
+      {"--projections", "projections", "sliced_w2: random directions"},
+      {"--p", "p", "sliced_w2: order p of W_p"},
+      {"--bandwidth", "bandwidth", "mmd: RBF bandwidth; 0 = median heuristic"},
+      {"--max-points", "max_points", "exact, exact_w2: points per side (the first ones)"},
+  };
+  std::vector<std::pair<CLI::Option*, std::string>> given_metric_flags;
+  std::map<std::string, std::string> metric_flag_values;
+  for (const MetricFlag& f : metric_flags) {
+    given_metric_flags.emplace_back(ot_cmd->add_option(f.flag, metric_flag_values[f.key], f.help), f.key);
+  }
+  std::vector<std::string> metric_settings;
+  ot_cmd->add_option("--set", metric_settings, "KEY=VALUE: any other key of the metric (flowlab list metrics)")
+      ->take_all();
+  ot_cmd->add_option("--seed", ot.seed, "sliced_w2: seed of the directions");
   ot_cmd->add_option("--device", ot.device, "cpu or cuda (default cpu)");
-  ot_cmd->add_flag("--float32", ot.float32, "compute in float32 (default float64)");
+  ot_cmd->add_flag("--float32", ot.float32, "load and compute in float32 (default float64)");
   ot_cmd->add_flag("--json", ot.json, "print one JSON object instead of text");
   ot_cmd->add_option("--repeat", ot.repeat, "compute N times in this process and report the fastest (benchmarks)")
       ->check(CLI::PositiveNumber);
@@ -155,7 +172,13 @@ int dispatch(int argc, char** argv) {
   if (*eval_cmd) return eval_command(eval);
   if (*energy_cmd) return path_energy_command(energy);
   if (*diagnose_cmd) return diagnose_command(diagnose);
-  if (*ot_cmd) return ot_command(ot);
+  if (*ot_cmd) {
+    for (const auto& [option, key] : given_metric_flags) {
+      if (option->count() > 0) ot.settings.push_back(key + "=" + metric_flag_values[key]);
+    }
+    ot.settings.insert(ot.settings.end(), metric_settings.begin(), metric_settings.end());
+    return ot_command(ot);
+  }
   return list_command(family);
 }
 

@@ -1,6 +1,7 @@
 #include "flowlab/core/strings.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -60,10 +61,10 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
 
 std::string json_number(double value) {
   if (!std::isfinite(value)) return std::isnan(value) ? "NaN" : (value > 0 ? "Infinity" : "-Infinity");
-  std::ostringstream out;
-  out.precision(9);
-  out << value;
-  return out.str();
+  // The shortest text that reads back as the same double: exact, and no longer than it must be.
+  char text[32];
+  const std::to_chars_result r = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, r.ptr);
 }
 
 }  // namespace flowlab

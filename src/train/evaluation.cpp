@@ -143,8 +143,9 @@ std::map<std::string, double> score_samples(Experiment& exp, const GeneratedSamp
   const int64_t n = samples.x.size(0);
   const torch::Tensor drawn = samples.labels.defined() ? data::sample_of_classes(*exp.data, samples.labels, gen)
                                                        : exp.data->sample(n, gen).x;
-  const torch::Tensor reference = drawn.to(exp.device).flatten(1);
-  const torch::Tensor model = samples.x.to(exp.device).flatten(1);
+  // Metrics compute in their inputs' dtype: float64, whatever the model's.
+  const torch::Tensor reference = drawn.to(exp.device, torch::kFloat64).flatten(1);
+  const torch::Tensor model = samples.x.to(exp.device, torch::kFloat64).flatten(1);
   std::map<std::string, double> scores;
   for (std::size_t i = 0; i < exp.metrics.size(); ++i) {
     scores[exp.metric_names[i]] = exp.metrics[i]->compute(model, reference, gen);

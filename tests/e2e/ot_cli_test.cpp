@@ -2,6 +2,7 @@
 // and a Monge map trained with `task: monge_map` and applied by `flowlab sample`.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "support/helpers.h"
@@ -25,9 +26,12 @@ TEST(OtCli, DistancesBetweenNpyCloudsMatchPot) {
       "x = rng.standard_normal((60, 2)); y = rng.standard_normal((60, 2)) * 0.7 + 1\n"
       "np.save('" + dir.file("x.npy") + "', x); np.save('" + dir.file("y.npy") + "', y)\n"
       "print('%.12f' % ot.bregman.empirical_sinkhorn_divergence(x, y, 0.5, numIterMax=100000, stopThr=1e-12))\n"
-      "print('%.12f' % ot.emd2(np.ones(60) / 60, np.ones(60) / 60, ot.dist(x, y)))\n");
+      "print('%.12f' % ot.emd2(np.ones(60) / 60, np.ones(60) / 60, ot.dist(x, y)))\n"
+      "print('%.12f' % ot.emd2(np.ones(60) / 60, np.ones(60) / 60, ot.dist(x, y, 'euclidean')))\n");
   const double pot_divergence = std::stod(pot.substr(0, pot.find('\n')));
-  const double pot_emd = std::stod(pot.substr(pot.find('\n') + 1));
+  const std::size_t second_line = pot.find('\n') + 1;
+  const double pot_emd = std::stod(pot.substr(second_line));
+  const double pot_emd_euclidean = std::stod(pot.substr(pot.find('\n', second_line) + 1));
   const std::string clouds = " " + dir.file("x.npy") + " " + dir.file("y.npy");
 
   auto r = run_command(flowlab() + " ot" + clouds + " --metric sinkhorn --value transport --eps 0.5" +
@@ -39,23 +43,40 @@ TEST(OtCli, DistancesBetweenNpyCloudsMatchPot) {
   r = run_command(flowlab() + " ot" + clouds + " --metric exact --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NEAR(json_value(r.output, "value"), pot_emd, 1e-9);
+  r = run_command(flowlab() + " ot" + clouds + " --metric exact --cost euclidean --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NEAR(json_value(r.output, "value"), pot_emd_euclidean, 1e-9);
+  r = run_command(flowlab() + " ot" + clouds + " --metric exact_w2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NEAR(json_value(r.output, "value"), std::sqrt(pot_emd), 1e-9);
 
-  for (const char* metric : {"sliced", "mmd", "energy"}) {
+  // Every metric of the registry, by its registry name.
+  for (const char* metric : {"sliced_w2", "mmd", "energy_distance"}) {
     r = run_command(flowlab() + " ot" + clouds + " --metric " + metric);
     ASSERT_EQ(r.exit_code, 0) << metric << "\n" << r.output;
   }
+  // --set reaches keys without a flag; a key the metric does not have is a usage error naming it.
+  r = run_command(flowlab() + " ot" + clouds + " --metric mmd --set biased=true --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"biased\": true"), std::string::npos) << r.output;
+  r = run_command(flowlab() + " ot" + clouds + " --metric sinkhorn --projections 10");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("projections"), std::string::npos) << r.output;
+  r = run_command(flowlab() + " ot" + clouds + " --metric sliced");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("sliced_w2"), std::string::npos) << r.output;  // the suggestion
   // Not converging is an error, with the numbers shown as not converged.
   r = run_command(flowlab() + " ot" + clouds + " --eps 0.001 --max-iter 5 --json");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("\"converged\": false"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("did not converge"), std::string::npos) << r.output;
   // Short of --tolerance, but the value certified within --value-tolerance x |value|: a note, exit 0.
-  r = run_command(flowlab() + " ot" + clouds + " --max-iter 30 --value-tolerance 0.5 --json");
+  r = run_command(flowlab() + " ot" + clouds + " --eps 0.05 --max-iter 30 --value-tolerance 0.5 --json");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("\"converged\": false"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\"accepted\": true"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("value is certified within"), std::string::npos) << r.output;
-  r = run_command(flowlab() + " ot" + clouds + " --max-iter 30 --value-tolerance 1e-12 --json");
+  r = run_command(flowlab() + " ot" + clouds + " --eps 0.05 --max-iter 30 --value-tolerance 1e-12 --json");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   // --repeat N times N computations and reports the fastest.
   r = run_command(flowlab() + " ot" + clouds + " --repeat 2 --json");
@@ -66,6 +87,8 @@ TEST(OtCli, DistancesBetweenNpyCloudsMatchPot) {
   r = run_command(flowlab() + " ot " + dir.file("x.npy") + " " + dir.file("z.npy") + " --metric exact");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("equal size"), std::string::npos) << r.output;
+  r = run_command(flowlab() + " ot " + dir.file("x.npy") + " " + dir.file("z.npy") + " --metric exact --max-points 7");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
   r = run_command(flowlab() + " ot " + dir.file("x.npy") + " " + dir.file("missing.npy"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   r = run_command(flowlab() + " ot" + clouds + " --metric wasserstein");

@@ -17,7 +17,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 /// "unknown <what> '<name>' (did you mean 'x'?); known: a, b, c".
 std::string unknown_name(const std::string& what, const std::string& name, const std::vector<std::string>& known);
 
-/// A number as JSON text with 9 significant digits; NaN and infinities as
+/// A number as JSON text, the shortest that reads back as the same double; NaN and infinities as
 /// NaN / Infinity / -Infinity (what Python's json reads).
 std::string json_number(double value);
 
