@@ -4,6 +4,7 @@
 
 #include "flowlab/data/dataset.h"
 #include "flowlab/data/source.h"
+#include "flowlab/distill/distillation_objective.h"
 #include "flowlab/nn/classifier.h"
 #include "flowlab/nn/network.h"
 #include "flowlab/objectives/coupling.h"
@@ -28,6 +29,7 @@ void register_builtins() {
     objectives::register_builtin_couplings();
     solvers::register_builtin_solvers();
     ot::register_builtin_metrics();
+    distill::register_builtin_distillation_terms();
     train::register_builtin_training();
     train::register_builtin_tasks();
   });

@@ -315,6 +315,13 @@ bool Node::has(const std::string& key) const {
   return value.IsDefined() && !value.IsNull();
 }
 
+std::vector<std::string> Node::keys() const {
+  std::vector<std::string> out;
+  if (!impl_->node.IsMap()) return out;
+  for (const auto& entry : impl_->node) out.push_back(entry.first.as<std::string>());
+  return out;
+}
+
 template <class T>
 T Node::get(const std::string& key, const T& fallback, const std::string& doc) {
   Document& d = *impl_->doc;

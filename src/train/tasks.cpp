@@ -7,6 +7,7 @@
 #include "flowlab/core/log.h"
 #include "flowlab/train/checkpoint.h"
 #include "flowlab/train/classifier_task.h"
+#include "flowlab/train/distill_classifier_task.h"
 #include "flowlab/train/evaluation.h"
 #include "flowlab/train/experiment.h"
 #include "flowlab/train/task.h"
@@ -110,6 +111,14 @@ void register_builtin_tasks() {
       "a network predicting labels from x (mlp or cnn), cross-entropy with optional label smoothing; accuracy, nll "
       "and ece on held-out data",
       [](config::Node&, Experiment& exp) -> std::unique_ptr<Task> { return std::make_unique<ClassifierTask>(exp); },
+      [](config::Node&) {});
+  task_registry().add(
+      "distill_classifier",
+      "a student classifier trained by a distillation objective (ce, kd, dkd, dist, bd_kd, pld, sinkd, ...) against a "
+      "frozen teacher run or a teacher trained alongside",
+      [](config::Node&, Experiment& exp) -> std::unique_ptr<Task> {
+        return std::make_unique<DistillClassifierTask>(exp);
+      },
       [](config::Node&) {});
   task_registry().add(
       "flow_matching",

@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "support/helpers.h"
 
@@ -300,22 +301,36 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
 }
 
 TEST(Cli, EveryShippedConfigTrainsAndSamples) {
-  // Each configs/**/*.yaml is also a smoke test: a few steps, then sampling.
+  // Each configs/**/*.yaml is also a smoke test: a few steps, then sampling (or scoring). In sorted
+  // order, so classifier runs exist before the distillation configs that take them as teachers.
   TempDir dir;
-  int count = 0;
+  std::vector<std::filesystem::path> configs;
   for (const auto& e : std::filesystem::recursive_directory_iterator(testing::source_dir() + "/configs")) {
-    if (e.path().extension() != ".yaml") continue;
+    if (e.path().extension() == ".yaml") configs.push_back(e.path());
+  }
+  std::sort(configs.begin(), configs.end());
+  std::string classifier_run;  // the first classifier smoke run: the teacher of offline distillation
+  int count = 0;
+  for (const std::filesystem::path& path : configs) {
     ++count;
     const std::string name = "smoke" + std::to_string(count);
-    CommandResult r = run_command(flowlab() + " train " + e.path().string() + " --set run.dir=" + dir.path() +
+    const std::string text = testing::read_file(path.string());
+    std::string teacher;
+    if (std::regex_search(text, std::regex("(^|\\n)teacher: *\\{ *run:"))) {
+      ASSERT_FALSE(classifier_run.empty()) << path << ": no classifier config ran before it";
+      teacher = " --set teacher.run=" + classifier_run;
+    }
+    CommandResult r = run_command(flowlab() + " train " + path.string() + " --set run.dir=" + dir.path() +
                                   " --set run.name=" + name + " --set run.threads=1 --set train.steps=20" +
-                                  " --set train.eval_every=0 --set train.log_every=10");
-    ASSERT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
-    const std::string text = testing::read_file(e.path().string());
-    if (text.find("task:  classifier") != std::string::npos) {
+                                  " --set train.eval_every=0 --set train.log_every=10" + teacher);
+    ASSERT_EQ(r.exit_code, 0) << path << "\n" << r.output;
+    if (std::regex_search(text, std::regex("task: +(distill_)?classifier"))) {
+      if (classifier_run.empty() && std::regex_search(text, std::regex("(^|\\n)task: +classifier"))) {
+        classifier_run = dir.path() + "/" + name;
+      }
       // A classifier is scored, not sampled.
       r = run_command(flowlab() + " eval " + dir.path() + "/" + name + " --n 64 --json " + dir.file(name + ".json"));
-      EXPECT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
+      EXPECT_EQ(r.exit_code, 0) << path << "\n" << r.output;
       EXPECT_GT(testing::json_value(read_file(dir.file(name + ".json")), "accuracy"), 0.0) << r.output;
       r = run_command(flowlab() + " sample " + dir.path() + "/" + name + " --n 4");
       EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -325,7 +340,7 @@ TEST(Cli, EveryShippedConfigTrainsAndSamples) {
     // A Monge map is applied once; other runs integrate with 4 steps.
     const bool map = text.find("task:  monge_map") != std::string::npos;
     r = run_command(flowlab() + " sample " + dir.path() + "/" + name + " --n 64" + (map ? "" : " --steps 4"));
-    EXPECT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
+    EXPECT_EQ(r.exit_code, 0) << path << "\n" << r.output;
   }
   EXPECT_GE(count, 2);
 }

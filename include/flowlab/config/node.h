@@ -51,6 +51,8 @@ class Node {
   /// The sub-section `key` (a map); created empty when missing.
   Node section(const std::string& key, const std::string& doc = "");
   bool has(const std::string& key) const;
+  /// The keys of this section, in the file's order (sections named by the user, e.g. loss terms).
+  std::vector<std::string> keys() const;
   /// True for a Node made by describe(): reads return defaults, checks pass.
   bool describing() const;
 

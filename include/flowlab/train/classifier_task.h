@@ -8,11 +8,7 @@
 //   data:  {type: fashion_mnist, split: train, shape: image}
 //   model: {type: cnn, channels: [32, 64], norm: batch, hidden: 128, dropout: 0.25}   # or mlp
 //   objective: {label_smoothing: 0.0}
-//   eval:  {data: {...}, n: 10000, batch_size: 1000, bins: 15, use_ema: false}
-//
-// eval.data is the held-out set; without it, fashion_mnist is scored on its test split and
-// endless datasets (toy sets, mixtures) on fresh draws; a finite dataset without eval.data is a
-// config error (its own points are not held out).
+//   eval:  {data: {...}, n: 10000, batch_size: 1000, bins: 15, use_ema: false}   (train/held_out.h)
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,16 +17,10 @@
 #include "flowlab/data/dataset.h"
 #include "flowlab/nn/classifier.h"
 #include "flowlab/train/classification.h"
+#include "flowlab/train/held_out.h"
 #include "flowlab/train/task.h"
 
 namespace flowlab::train {
-
-struct ClassifierEvalOptions {
-  int64_t n = 10000;          ///< points scored: the first n of a finite held-out set, or fresh draws
-  int64_t batch_size = 1000;  ///< points per forward pass
-  int64_t bins = 15;          ///< ECE bins
-  bool use_ema = false;       ///< score the EMA copy instead of the trained weights
-};
 
 class ClassifierTask : public Task {
  public:
@@ -40,21 +30,18 @@ class ClassifierTask : public Task {
   StepReport step(int64_t step, at::Generator& gen, GradientStep& update) override;
   /// accuracy, nll, ece (and points) on the held-out data.
   std::map<std::string, double> evaluate(uint64_t seed) override;
-  /// The scores of `classifier` on the held-out data.
-  ClassificationScores score(nn::Classifier& classifier, uint64_t seed) const;
-
   /// The network evaluation uses (the EMA copy with eval.use_ema).
-  std::shared_ptr<nn::Classifier> classifier() const { return eval_.use_ema ? ema_ : network_; }
+  std::shared_ptr<nn::Classifier> classifier() const { return held_out_->options().use_ema ? ema_ : network_; }
   const data::Dataset& data() const { return *data_; }
 
  private:
   Experiment& exp_;
-  std::unique_ptr<data::Dataset> data_, held_out_;
+  std::unique_ptr<data::Dataset> data_;
+  std::unique_ptr<HeldOutData> held_out_;
   std::shared_ptr<nn::Classifier> network_, ema_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
   double label_smoothing_ = 0.0;
-  ClassifierEvalOptions eval_;
 };
 
 /// Where a trained network comes from inside another run's config (`teacher: {run: DIR,
