@@ -125,6 +125,7 @@ FashionMnistOptions FashionMnistOptions::read(config::Node& node) {
   o.zero_to_one = node.get_choice("pixel_range", "minus_one_to_one", {"minus_one_to_one", "zero_to_one"},
                                   "pixels scaled to [-1, 1] or [0, 1]") == "zero_to_one";
   o.classes = node.get<std::vector<int64_t>>("classes", {}, "keep only these labels (0..9); [] keeps all");
+  o.augment = ImageAugmentOptions::read(node);
   if (node.describing()) return o;
   std::set<int64_t> seen;
   for (int64_t c : o.classes) {
@@ -191,7 +192,8 @@ torch::Tensor FashionMnist::to_float(const torch::Tensor& pixels) const {
 Batch FashionMnist::sample(int64_t n, at::Generator& gen) const {
   TORCH_CHECK(n >= 0, "fashion_mnist: cannot draw ", n, " samples");
   const torch::Tensor index = torch::randint(0, size(), {n}, gen, torch::TensorOptions().dtype(torch::kInt64));
-  return Batch{to_float(images_.index_select(0, index)), labels_.index_select(0, index)};
+  const torch::Tensor pixels = images_.index_select(0, index).view({n, 1, kSide, kSide});
+  return Batch{to_float(augment_images(pixels, options_.augment, gen)), labels_.index_select(0, index)};
 }
 
 Batch FashionMnist::rows(int64_t begin, int64_t end) const {

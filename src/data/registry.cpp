@@ -1,8 +1,10 @@
 #include <mutex>
 
+#include "flowlab/data/cifar10.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/data/fashion_mnist.h"
 #include "flowlab/data/gaussian_mixture.h"
+#include "flowlab/data/image_folder.h"
 #include "flowlab/data/npy_dataset.h"
 #include "flowlab/data/manifold.h"
 #include "flowlab/data/toy2d.h"
@@ -27,6 +29,11 @@ void register_builtin_datasets() {
     r.add_component<NpyDataset, NpyDatasetOptions>("npy", "samples from a NumPy .npy array [N, ...], with replacement");
     r.add_component<FashionMnist, FashionMnistOptions>(
         "fashion_mnist", "Fashion-MNIST 28x28 grey images with labels 0..9, from gzipped IDX files");
+    r.add_component<Cifar10, Cifar10Options>(
+        "cifar10", "CIFAR-10 32x32 RGB images with labels 0..9, from the binary version's files in a folder");
+    r.add_component<ImageFolder, ImageFolderOptions>(
+        "image_folder", "PNG/JPEG/BMP images from a folder, fitted to one size; labels from class sub-folders, "
+                        "as torchvision's ImageFolder, or unlabelled");
   }
 }
 

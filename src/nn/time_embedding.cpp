@@ -6,8 +6,9 @@
 
 namespace flowlab::nn {
 
-TimeEmbeddingOptions TimeEmbeddingOptions::read(config::Node& node) {
+TimeEmbeddingOptions TimeEmbeddingOptions::read(config::Node& node, int64_t default_dim) {
   TimeEmbeddingOptions o;
+  o.dim = default_dim;
   o.type = node.get_choice("type", o.type, {"sinusoidal", "fourier", "identity"},
                            "time embedding; identity concatenates t itself (one feature)");
   if (o.type == "identity") {

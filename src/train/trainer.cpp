@@ -144,6 +144,15 @@ void Trainer::run(bool resume) {
     task_.prepare(static_cast<uint64_t>(exp_.run.seed));
   }
   exp_.config.save(dir + "/config.yaml");
+  for (const TrainedModule& m : modules_) {
+    int64_t total = 0, trainable = 0;
+    for (const auto& p : m.module->parameters()) {
+      total += p.numel();
+      if (p.requires_grad()) trainable += p.numel();
+    }
+    log_info(format("%s: %lld parameters", m.name.c_str(), static_cast<long long>(total)) +
+             (trainable == total ? "" : format(" (%lld trained)", static_cast<long long>(trainable))));
+  }
 
   const TrainOptions& opt = exp_.train;
   for (const TrainedModule& m : modules_) m.module->train();

@@ -3,9 +3,13 @@
 #include <torch/types.h>
 
 #include <cmath>
+#include <cstdint>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "flowlab/config/node.h"
 #include "flowlab/data/dataset.h"
@@ -38,6 +42,13 @@ std::string thrown_message(Fn&& fn) {
     return e.what();
   }
   return "";
+}
+
+/// Writes `bytes` to `path` (fixture files the tests make themselves).
+inline void write_binary_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write test file " + path);
 }
 
 }  // namespace flowlab::data_test

@@ -8,6 +8,7 @@
 //   shape: image            # image: [1, 28, 28] | flat: [784]
 //   pixel_range: minus_one_to_one   # [-1, 1] | zero_to_one: [0, 1]
 //   classes: []             # keep only these labels (0..9); [] keeps all
+//   augment: {hflip: false} # random left-right flips of training draws (image_augment.h)
 //
 // Labels keep their original values 0..9 (num_classes() is 10 for any subset).
 #include <torch/types.h>
@@ -17,6 +18,7 @@
 
 #include "flowlab/config/node.h"
 #include "flowlab/data/dataset.h"
+#include "flowlab/data/image_augment.h"
 
 namespace flowlab::data {
 
@@ -31,6 +33,7 @@ struct FashionMnistOptions {
   bool flat = false;
   bool zero_to_one = false;  ///< pixels in [0, 1] instead of [-1, 1]
   std::vector<int64_t> classes;
+  ImageAugmentOptions augment;
   static FashionMnistOptions read(config::Node& node);
   /// Files of the chosen split.
   std::string images_file() const;
@@ -44,11 +47,12 @@ class FashionMnist : public Dataset {
 
   explicit FashionMnist(const FashionMnistOptions& options);
   std::vector<int64_t> sample_shape() const override;
-  /// Images with replacement, as float32, with their int64 labels.
+  /// Images with replacement, augmented, as float32, with their int64 labels.
   Batch sample(int64_t n, at::Generator& gen) const override;
   int64_t num_classes() const override { return kClasses; }
 
   int64_t size() const override { return images_.size(0); }
+  /// Stored images begin .. end - 1, never augmented.
   Batch rows(int64_t begin, int64_t end) const override;
   /// Raw pixels uint8 [N, 784] and labels int64 [N] of the kept classes.
   const torch::Tensor& images() const { return images_; }

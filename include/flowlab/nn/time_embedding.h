@@ -16,7 +16,8 @@ struct TimeEmbeddingOptions {
   double scale = 1000.0;            ///< sinusoidal: t is multiplied by this first
   double std = 16.0;                ///< fourier: std of the random frequencies
   int64_t seed = 0;                 ///< fourier: seed of the random frequencies
-  static TimeEmbeddingOptions read(config::Node& node);
+  /// `default_dim`: the dim when the section does not set one (networks scale it to their width).
+  static TimeEmbeddingOptions read(config::Node& node, int64_t default_dim = 64);
 };
 
 /// sinusoidal: [sin(w_k s t), cos(w_k s t)], w_k = max_period^(-k / (dim/2)), k < dim/2

@@ -1,0 +1,68 @@
+#pragma once
+// What the image datasets read from files (cifar10, image_folder) share: images kept as
+// uint8 [N, C, H, W] (a quarter of float32's memory), turned into float32 per batch, with
+// the keys every image dataset reads:
+//
+//   pixel_range: minus_one_to_one   # p / 127.5 - 1 in [-1, 1] | zero_to_one: p / 255 in [0, 1]
+//   classes: []                     # keep only these labels; [] keeps all
+//   augment: {hflip: false}         # see image_augment.h; training draws only
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flowlab/config/node.h"
+#include "flowlab/data/dataset.h"
+#include "flowlab/data/image_augment.h"
+
+namespace flowlab::data {
+
+/// Reads `pixel_range`; true for zero_to_one.
+bool read_zero_to_one(config::Node& node);
+
+/// Reads `classes` (documented by `doc`): distinct labels in [0, num_classes).
+std::vector<int64_t> read_class_subset(config::Node& node, int64_t num_classes, const std::string& doc);
+
+/// uint8 pixels (any shape) -> float32 in [-1, 1] (or [0, 1] with zero_to_one).
+torch::Tensor pixels_to_float(const torch::Tensor& pixels, bool zero_to_one);
+
+/// Decoded images: pixels uint8 [N, C, H, W], labels int64 [N] (undefined for unlabelled data).
+struct StoredImages {
+  torch::Tensor pixels;
+  torch::Tensor labels;
+  int64_t num_classes = 0;
+};
+
+/// The images whose label is one of `classes` ([] keeps all), in their stored order.
+StoredImages keep_classes(const StoredImages& images, const std::vector<int64_t>& classes);
+
+class ImageDataset : public Dataset {
+ public:
+  std::vector<int64_t> sample_shape() const override;
+  /// Images with replacement, augmented, as float32, with their labels.
+  Batch sample(int64_t n, at::Generator& gen) const override;
+  int64_t num_classes() const override { return stored_.num_classes; }
+  int64_t size() const override { return stored_.pixels.size(0); }
+  /// Stored images begin .. end - 1, never augmented.
+  Batch rows(int64_t begin, int64_t end) const override;
+
+  /// Raw pixels uint8 [N, C, H, W] and labels int64 [N] (undefined for unlabelled data).
+  const torch::Tensor& images() const { return stored_.pixels; }
+  const torch::Tensor& labels() const { return stored_.labels; }
+  /// uint8 [B, C, H, W] -> float32 in the configured range.
+  torch::Tensor to_float(const torch::Tensor& pixels) const { return pixels_to_float(pixels, zero_to_one_); }
+
+ protected:
+  /// `name` (what and where, e.g. "cifar10 in DIR") prefixes errors; an empty `stored` is an Error.
+  ImageDataset(std::string name, StoredImages stored, bool zero_to_one, ImageAugmentOptions augment);
+
+ private:
+  std::string name_;
+  StoredImages stored_;
+  bool zero_to_one_ = false;
+  ImageAugmentOptions augment_;
+};
+
+}  // namespace flowlab::data
