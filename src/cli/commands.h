@@ -24,6 +24,7 @@ struct SampleArgs {
   std::optional<std::string> class_mode;  ///< --classes all|none
   std::optional<double> guidance;
   std::string out, plot;
+  std::optional<int64_t> grid_size;  ///< --grid-size N: columns of the image grid (default 8)
   std::vector<std::string> overrides;  ///< --set KEY=VALUE on the run's config
 };
 int sample_command(const SampleArgs& args);

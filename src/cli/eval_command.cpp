@@ -63,14 +63,15 @@ int eval_command(const EvalArgs& args) {
   json.add("run", exp.run_dir()).add("checkpoint", run.checkpoint).add("step", run.step).add("n", exp.eval.n);
   // The same evaluation as training's, so the numbers agree for the same seed.
   train::GeneratedSamples samples;
-  if (!exp.metrics.empty()) {
+  const bool sampled = !exp.metrics.empty() || exp.eval.wants_class_accuracy();
+  if (sampled) {
     samples = train::generate_samples(exp, model, exp.eval.n, seed);
     json.add("sampler", exp.sample.sde.enabled ? "sde " + exp.sample.sde.solver : "ode " + exp.sample.solver)
         .add("nfe", samples.nfe);
   }
   if (model.num_classes() > 0) json.add("classes", exp.sample.class_mode).add("guidance", exp.sample.guidance);
   std::map<std::string, double> scores = train::evaluate(exp, model, samples, seed + 1, nll_data);
-  if (!exp.metrics.empty()) scores["transport_cost"] = samples.transport_cost;
+  if (sampled) scores["transport_cost"] = samples.transport_cost;
   if (exp.eval.wants_nll()) {
     json.add("nll_points", nll_data.defined() ? nll_data.size(0) : exp.eval.n)
         .add("nll_divergence", exp.eval.likelihood.divergence);

@@ -42,7 +42,15 @@ int dispatch(int argc, char** argv) {
   sample_cmd->add_option("--seed", sample.seed, "seed of the source draws");
   sample_cmd->add_option("--checkpoint", sample.checkpoint, "checkpoint file (default: newest)");
   sample_cmd->add_option("--out", sample.out, "output .npy (default RUN_DIR/samples/samples.npy)");
-  sample_cmd->add_option("--plot", sample.plot, "output .png (default RUN_DIR/plots/samples.png for 2-D data)");
+  sample_cmd->add_option("--plot", sample.plot,
+                         "output .png (default RUN_DIR/plots/samples.png): 2-D points beside the data, or image "
+                         "samples [N, 1 or 3, H, W] as a grid (--grid-size)");
+  sample_cmd->add_option("--grid-size", sample.grid_size,
+                         "image samples: the grid has N columns (default 8): N rows of N samples, or for several "
+                         "classes (--classes all, repeated --class) one row of N per class in class order; a single "
+                         "--class K gives N rows of K. Without --n, draws just that many samples (N*N, or N per "
+                         "class); with --n, fewer samples leave rows short. Pixels span data.pixel_range "
+                         "([-1, 1] or [0, 1]); tiles under 64 pixels are upscaled");
   sample_cmd->add_option("--set", sample.overrides, "override a config value of the run, e.g. sample.sde.t_end=0.98");
   sample_cmd->add_flag("--sde", sample.sde, "sample with the SDE dX = (b + eps s) dt + sqrt(2 eps) dW (sample.sde)");
   sample_cmd->add_option("--eps", sample.eps, "SDE noise scale eps (implies --sde; schedule: sample.sde.eps_schedule)");

@@ -1,11 +1,16 @@
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
+#include <utility>
 
 #include "commands.h"
+#include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
 #include "flowlab/io/atomic_file.h"
+#include "flowlab/io/image_grid.h"
 #include "flowlab/io/npy.h"
 #include "flowlab/io/plot.h"
 #include "flowlab/train/evaluation.h"
@@ -28,9 +33,50 @@ void make_parent_directory(const std::string& file) {
   if (!parent.empty()) io::make_directories(parent.string());
 }
 
+constexpr int64_t kDefaultGridSize = 8;
+// Tiles smaller than this many pixels a side are upscaled (nearest neighbour) to stay visible.
+constexpr int64_t kGridTargetSide = 64;
+
+bool samples_are_images(const train::Experiment& exp) { return exp.data->sample_shape().size() == 3; }
+
+// What a grid of `columns` columns shows (see io::sample_grid_rows) and the samples to draw so
+// that every tile is filled: sample i has class i mod K, or class[i mod m] of a list of m.
+struct GridNeeds {
+  int64_t tiles = 0;
+  int64_t samples = 0;
+  bool by_class = false;  ///< one row per class
+};
+GridNeeds grid_needs(const train::Experiment& exp, int64_t columns) {
+  const int64_t classes = exp.model->num_classes();
+  const train::SampleOptions& o = exp.sample;
+  if (classes == 0 || o.class_mode == "none") return {columns * columns, columns * columns};
+  const int64_t cycle = o.classes.empty() ? classes : static_cast<int64_t>(o.classes.size());
+  const int64_t distinct =
+      o.classes.empty() ? classes : static_cast<int64_t>(std::set<int64_t>(o.classes.begin(), o.classes.end()).size());
+  if (distinct == 1) return {columns * columns, columns * columns};
+  return {columns * distinct, columns * cycle, true};
+}
+
+// [lo, hi] of the run's pixels: data.pixel_range of an image dataset, else [-1, 1].
+std::pair<double, double> pixel_range(train::Experiment& exp) {
+  config::Node data = exp.config.section("data").clone();
+  const bool zero_to_one = data.has("pixel_range") && data.get<std::string>("pixel_range", "") == "zero_to_one";
+  return zero_to_one ? std::pair<double, double>{0.0, 1.0} : std::pair<double, double>{-1.0, 1.0};
+}
+
+bool sets_sample_n(const std::vector<std::string>& overrides) {
+  return std::any_of(overrides.begin(), overrides.end(),
+                     [](const std::string& o) { return o.rfind("sample.n=", 0) == 0; });
+}
+
 }  // namespace
 
 int sample_command(const SampleArgs& args) {
+  if (args.grid_size && *args.grid_size < 1) {
+    throw ConfigError("--grid-size: expected an integer >= 1 (columns of the image grid), got " +
+                      std::to_string(*args.grid_size));
+  }
+  const int64_t grid_size = args.grid_size.value_or(kDefaultGridSize);
   std::vector<std::string> overrides = args.overrides;
   if (args.n) overrides.push_back("sample.n=" + std::to_string(*args.n));
   if (args.solver) overrides.push_back("sample.solver=" + *args.solver);
@@ -43,6 +89,11 @@ int sample_command(const SampleArgs& args) {
   LoadedRun run = load_run(args.run_dir, overrides, args.checkpoint);
   train::Experiment& exp = *run.experiment;
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 1));
+  // --grid-size without --n (or --set sample.n=...): draw just what the grid shows. Set on the
+  // built experiment, as only it knows whether the samples are images and how many classes there are.
+  if (args.grid_size && !args.n && !sets_sample_n(args.overrides) && samples_are_images(exp)) {
+    exp.sample.n = grid_needs(exp, grid_size).samples;
+  }
 
   const auto start = std::chrono::steady_clock::now();
   const train::GeneratedSamples samples =
@@ -74,8 +125,28 @@ int sample_command(const SampleArgs& args) {
                                         : exp.data->sample(samples.x.size(0), gen).x;
     io::plot_samples_beside_data(plot, samples.x, reference);
     log_info("plot (data left, samples right) -> " + plot);
-  } else if (!args.plot.empty()) {
-    log_warn("--plot: samples are not 2-D points; no plot written");
+    if (args.grid_size) log_warn("--grid-size: samples are not images; ignored");
+  } else if (samples.x.dim() == 4 && (samples.x.size(1) == 1 || samples.x.size(1) == 3)) {
+    const std::string plot = args.plot.empty() ? exp.run_dir() + "/plots/samples.png" : args.plot;
+    make_parent_directory(plot);
+    const std::vector<torch::Tensor> rows = io::sample_grid_rows(samples.x, samples.labels, grid_size);
+    int64_t shown = 0;
+    for (const torch::Tensor& row : rows) shown += row.size(0);
+    const GridNeeds needs = grid_needs(exp, grid_size);
+    if (shown < needs.tiles) {
+      log_info(format("grid: %lld of %lld tiles filled from %lld samples (--grid-size without --n draws enough)",
+                      static_cast<long long>(shown), static_cast<long long>(needs.tiles),
+                      static_cast<long long>(samples.x.size(0))));
+    }
+    const auto [lo, hi] = pixel_range(exp);
+    const int64_t side = std::max(samples.x.size(2), samples.x.size(3));
+    const int scale = static_cast<int>(std::max<int64_t>(1, kGridTargetSide / side));
+    io::write_png(plot, io::image_grid_rows(rows, grid_size, lo, hi, /*padding=*/2, scale));
+    log_info(format("plot (grid of %lld rows%s x %lld columns, pixels [%g, %g] upscaled %dx) -> %s",
+                    static_cast<long long>(rows.size()), needs.by_class ? ", one per class," : "",
+                    static_cast<long long>(grid_size), lo, hi, scale, plot.c_str()));
+  } else if (!args.plot.empty() || args.grid_size) {
+    log_warn("--plot: samples are neither 2-D points nor images [N, 1 or 3, H, W]; no plot written");
   }
   return 0;
 }

@@ -56,4 +56,36 @@ torch::Tensor sample_of_classes(const Dataset& data, const torch::Tensor& labels
   return out;
 }
 
+torch::Tensor rows_of_classes(const Dataset& data, const torch::Tensor& labels) {
+  TORCH_CHECK(labels.dim() == 1 && labels.scalar_type() == torch::kLong, "rows_of_classes: labels must be int64 [n]");
+  const int64_t size = data.size();
+  if (size == 0) throw Error("rows_of_classes: the dataset is an endless stream; it has no stored rows");
+  const Batch all = data.rows(0, size);
+  const int64_t classes = data.num_classes();
+  // Stored rows per class, in order (the last list: every row, for the null class).
+  std::vector<std::vector<int64_t>> rows_of(static_cast<std::size_t>(classes + 1));
+  if (classes > 0) {
+    const torch::Tensor stored = all.label.cpu().contiguous();
+    const auto* label = stored.data_ptr<int64_t>();
+    for (int64_t r = 0; r < size; ++r) rows_of[label[r]].push_back(r);
+  }
+  for (int64_t r = 0; r < size; ++r) rows_of[classes].push_back(r);
+  const torch::Tensor wanted_labels = labels.cpu().contiguous();
+  const auto* wanted = wanted_labels.data_ptr<int64_t>();
+  std::vector<std::size_t> used(rows_of.size(), 0);
+  std::vector<int64_t> picks;
+  picks.reserve(static_cast<std::size_t>(labels.size(0)));
+  for (int64_t i = 0; i < labels.size(0); ++i) {
+    const int64_t k = wanted[i] < 0 ? classes : wanted[i];
+    if (wanted[i] >= classes || wanted[i] < kNullClass) {
+      throw Error("rows_of_classes: label " + std::to_string(wanted[i]) + " is not a class of the data (" +
+                  std::to_string(classes) + " classes)");
+    }
+    const auto& list = rows_of[k];
+    if (list.empty()) throw Error("rows_of_classes: the data has no point of class " + std::to_string(k));
+    picks.push_back(list[used[k]++ % list.size()]);
+  }
+  return all.x.index_select(0, torch::tensor(picks, torch::kLong));
+}
+
 }  // namespace flowlab::data

@@ -23,12 +23,18 @@ class MlpClassifier : public Classifier {
     output_ = register_module("output", torch::nn::Linear(width, classes));
   }
 
-  torch::Tensor forward(const torch::Tensor& x) override {
+  torch::Tensor features(const torch::Tensor& x) override {
     torch::Tensor h = x.flatten(1);
-    for (auto& layer : hidden_) {
-      h = activate(options_.activation, layer->forward(h));
-      if (options_.dropout > 0) h = torch::dropout(h, options_.dropout, is_training());
+    for (std::size_t i = 0; i < hidden_.size(); ++i) {
+      if (i > 0 && options_.dropout > 0) h = torch::dropout(h, options_.dropout, is_training());
+      h = activate(options_.activation, hidden_[i]->forward(h));
     }
+    return h;
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) override {
+    torch::Tensor h = features(x);
+    if (!hidden_.empty() && options_.dropout > 0) h = torch::dropout(h, options_.dropout, is_training());
     return output_->forward(h);
   }
 
@@ -66,13 +72,15 @@ class CnnClassifier : public Classifier {
     output_ = register_module("output", torch::nn::Linear(options.hidden, classes));
   }
 
-  torch::Tensor forward(const torch::Tensor& x) override {
+  torch::Tensor features(const torch::Tensor& x) override {
     TORCH_CHECK(x.dim() == 4, "cnn: x must be [B, C, H, W], got ", x.sizes());
     torch::Tensor h = features_->forward(x).flatten(1);
     h = torch::dropout(h, options_.dropout, is_training());
-    h = torch::relu(dense_->forward(h));
-    h = torch::dropout(h, options_.dropout, is_training());
-    return output_->forward(h);
+    return torch::relu(dense_->forward(h));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return output_->forward(torch::dropout(features(x), options_.dropout, is_training()));
   }
 
  private:

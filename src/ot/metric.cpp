@@ -12,7 +12,9 @@
 #include "flowlab/core/strings.h"
 #include "flowlab/ot/assignment.h"
 #include "flowlab/ot/energy_distance.h"
+#include "flowlab/ot/frechet_distance.h"
 #include "flowlab/ot/mmd.h"
+#include "flowlab/ot/precision_recall.h"
 #include "flowlab/ot/sinkhorn.h"
 #include "flowlab/ot/sinkhorn_config.h"
 #include "flowlab/ot/sliced_wasserstein.h"
@@ -45,6 +47,65 @@ class EnergyDistanceMetric : public Metric {
     m.description = "energy distance";
     return m;
   }
+};
+
+struct FrechetOptions {
+  static FrechetOptions read(config::Node&) { return {}; }
+};
+
+class FrechetMetric : public Metric {
+ public:
+  explicit FrechetMetric(const FrechetOptions&) {}
+  Measurement measure(const torch::Tensor& x, const torch::Tensor& y, at::Generator&) const override {
+    const FrechetStatistics a = frechet_statistics(flat(x));
+    const FrechetStatistics b = frechet_statistics(flat(y));
+    const int64_t d = a.mean.size(0);
+    Measurement m;
+    m.value = frechet_distance(a, b);
+    m.description = "Fréchet distance of fitted Gaussians (d = " + std::to_string(d) + ")";
+    m.details.add("dimension", d).add("n_x", a.count).add("n_y", b.count);
+    return m;
+  }
+};
+
+struct ManifoldOptions {
+  int64_t k = 3;
+  static ManifoldOptions read(config::Node& node) {
+    ManifoldOptions options;
+    options.k = node.get<int64_t>("k", options.k, "each point's ball reaches its k-th nearest neighbour");
+    node.expect(options.k >= 1, "k", "an integer >= 1");
+    return options;
+  }
+};
+
+// Precision (x, the model's samples, inside the data's manifold) or recall (y, the data, inside the samples').
+class ManifoldMetric : public Metric {
+ public:
+  ManifoldMetric(const ManifoldOptions& options, bool recall) : options_(options), recall_(recall) {}
+  Measurement measure(const torch::Tensor& x, const torch::Tensor& y, at::Generator&) const override {
+    const torch::Tensor& queries = recall_ ? y : x;
+    const int64_t inside = count_in_manifold(flat(queries), flat(recall_ ? x : y), options_.k);
+    Measurement m;
+    m.value = static_cast<double>(inside) / static_cast<double>(queries.size(0));
+    m.description = std::string(recall_ ? "recall" : "precision") + " (k-NN manifolds, k = " +
+                    std::to_string(options_.k) + ")";
+    m.details.add("k", options_.k).add("inside", inside).add("n_x", x.size(0)).add("n_y", y.size(0));
+    return m;
+  }
+
+ private:
+  ManifoldOptions options_;
+  bool recall_;
+};
+
+class PrecisionMetric : public ManifoldMetric {
+ public:
+  explicit PrecisionMetric(const ManifoldOptions& options) : ManifoldMetric(options, false) {}
+};
+
+class RecallMetric : public ManifoldMetric {
+ public:
+  explicit RecallMetric(const ManifoldOptions& options) : ManifoldMetric(options, true) {}
 };
 
 struct SlicedOptions {
@@ -245,6 +306,12 @@ void register_builtin_metrics() {
   Registry<Metric>& registry = metric_registry();
   registry.add_component<EnergyDistanceMetric, EnergyDistanceOptions>(
       "energy_distance", "energy distance sqrt(2E|X-Y| - E|X-X'| - E|Y-Y'|) (V-statistic, float64)");
+  registry.add_component<FrechetMetric, FrechetOptions>(
+      "frechet", "Fréchet distance between Gaussians fitted to x and y: FID's formula on any features (float64)");
+  registry.add_component<PrecisionMetric, ManifoldOptions>(
+      "precision", "improved precision (Kynkäänniemi et al.): fraction of samples inside the data's k-NN manifold");
+  registry.add_component<RecallMetric, ManifoldOptions>(
+      "recall", "improved recall (Kynkäänniemi et al.): fraction of data inside the samples' k-NN manifold");
   registry.add_component<SlicedMetric, SlicedOptions>(
       "sliced_w2", "sliced Wasserstein distance over random unit directions (W2 unless p is set)");
   registry.add_component<MmdMetric, MmdOptions>("mmd", "squared MMD with an RBF kernel (unbiased by default)");

@@ -77,7 +77,7 @@ TeacherOptions TeacherOptions::read(config::Node& node) {
   return o;
 }
 
-std::shared_ptr<nn::Classifier> load_classifier(const TeacherOptions& teacher) {
+LoadedClassifier load_classifier(const TeacherOptions& teacher) {
   LoadedRun run = load_run(teacher.run, {}, teacher.checkpoint);
   std::shared_ptr<nn::Classifier> network;
   if (auto* task = dynamic_cast<ClassifierTask*>(run.experiment->task.get())) {
@@ -89,7 +89,36 @@ std::shared_ptr<nn::Classifier> load_classifier(const TeacherOptions& teacher) {
                 " run, not a classifier run (task: classifier or distill_classifier)");
   }
   network->eval();
-  return network;
+  return LoadedClassifier{network, run.experiment->config.section("data").clone()};
+}
+
+namespace {
+
+std::string pixel_range(const config::Node& data_config) {
+  config::Node copy = data_config.clone();
+  return copy.has("pixel_range") ? copy.require<std::string>("pixel_range") : "minus_one_to_one";
+}
+
+}  // namespace
+
+void check_classifier_input(nn::Classifier& classifier, const data::Dataset& data, const config::Node& data_config,
+                            const config::Node* trained_on, const config::Node& node, const std::string& key,
+                            torch::Device device) {
+  if (trained_on && pixel_range(*trained_on) != pixel_range(data_config)) {
+    node.fail(key, "the classifier was trained on pixel_range " + pixel_range(*trained_on) + ", this data has " +
+                       pixel_range(data_config));
+  }
+  torch::NoGradGuard no_grad;
+  auto gen = data::make_generator(0);
+  const bool was_training = classifier.is_training();
+  classifier.eval();
+  try {
+    classifier.forward(data.sample(2, gen).x.to(device));
+  } catch (const c10::Error& e) {
+    classifier.train(was_training);
+    node.fail(key, std::string("the classifier does not take this data's points: ") + e.what_without_backtrace());
+  }
+  classifier.train(was_training);
 }
 
 }  // namespace flowlab::train

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+
 #include "flowlab/core/error.h"
 #include "flowlab/train/checkpoint.h"
 #include "flowlab/train/classifier_task.h"
@@ -45,6 +47,7 @@ DistillClassifierTask::DistillClassifierTask(Experiment& exp) : exp_(exp) {
 
   config::Node teacher_node = config.section("teacher", "the teacher: {run: DIR} (frozen) or {train: true, ...}");
   const bool online = teacher_node.get<bool>("train", false, "train the teacher alongside the student from scratch");
+  std::optional<LoadedClassifier> teacher_run;  // offline: the teacher's run
   if (online) {
     config::Node teacher_model = teacher_node.section("model", "the teacher classifier");
     teacher_ = build_classifier(teacher_model, *data_);
@@ -52,27 +55,17 @@ DistillClassifierTask::DistillClassifierTask(Experiment& exp) : exp_(exp) {
     if (teacher_objective.keys().empty()) teacher_objective.apply_override("terms={ce: {weight: 1.0}}");
     teacher_objective_ = std::make_unique<distill::DistillationObjective>(teacher_objective);
   } else {
-    teacher_ = load_classifier(TeacherOptions::read(teacher_node));
+    teacher_run = load_classifier(TeacherOptions::read(teacher_node));
+    teacher_ = teacher_run->network;
   }
   teacher_->to(exp.device);
   if (teacher_->num_classes() != data_->num_classes()) {
     teacher_node.fail(online ? "model" : "run", "the teacher predicts " + std::to_string(teacher_->num_classes()) +
                                                     " classes, the data has " + std::to_string(data_->num_classes()));
   }
-  {
-    // The teacher must take this data's points (a teacher trained on images takes image-shaped x).
-    torch::NoGradGuard no_grad;
-    auto gen = data::make_generator(0);
-    const bool was_training = teacher_->is_training();
-    teacher_->eval();
-    try {
-      teacher_->forward(data_->sample(2, gen).x.to(exp.device));
-    } catch (const c10::Error& e) {
-      teacher_node.fail(online ? "model" : "run",
-                        std::string("the teacher does not take this data's points: ") + e.what_without_backtrace());
-    }
-    teacher_->train(was_training);
-  }
+  // The teacher must take this data's points (a teacher trained on images takes image-shaped x).
+  check_classifier_input(*teacher_, *data_, data_node, online ? nullptr : &teacher_run->data, teacher_node,
+                         online ? "model" : "run", exp.device);
   if (!online) {
     teacher_->eval();
     for (auto& p : teacher_->parameters()) p.set_requires_grad(false);

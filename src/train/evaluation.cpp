@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
+#include <limits>
 
 #include "flowlab/core/error.h"
 #include "flowlab/data/dataset.h"
@@ -136,17 +138,65 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
   return out;
 }
 
+namespace {
+
+// Points of `from` to compare n samples (of `labels`, when class-conditional) with: a finite
+// held-out set's first points (of the same classes), without repeats while it has enough; else
+// fresh draws.
+torch::Tensor reference_points(const data::Dataset& from, int64_t n, const torch::Tensor& labels, at::Generator& gen) {
+  if (from.size() > 0) {
+    return labels.defined() ? data::rows_of_classes(from, labels) : from.rows(0, std::min(n, from.size())).x;
+  }
+  return labels.defined() ? data::sample_of_classes(from, labels, gen) : from.sample(n, gen).x;
+}
+
+// f over x [n, ...] in chunks of batch_size rows on `device` (float32), the results joined on the CPU:
+// memory bounded by one chunk whatever n.
+torch::Tensor in_chunks(const torch::Tensor& x, int64_t batch_size, const torch::Device& device,
+                        const std::function<torch::Tensor(const torch::Tensor&)>& f) {
+  std::vector<torch::Tensor> chunks;
+  for (int64_t done = 0; done < x.size(0); done += batch_size) {
+    const int64_t count = std::min(batch_size, x.size(0) - done);
+    chunks.push_back(f(x.slice(0, done, done + count).to(device, torch::kFloat32)).cpu());
+  }
+  return torch::cat(chunks);
+}
+
+}  // namespace
+
 std::map<std::string, double> score_samples(Experiment& exp, const GeneratedSamples& samples, uint64_t seed) {
-  if (exp.metrics.empty()) return {};
+  std::map<std::string, double> scores;
+  if (exp.metrics.empty() && !exp.eval.wants_class_accuracy()) return scores;
   torch::NoGradGuard no_grad;
   auto gen = data::make_generator(seed);
-  const int64_t n = samples.x.size(0);
-  const torch::Tensor drawn = samples.labels.defined() ? data::sample_of_classes(*exp.data, samples.labels, gen)
-                                                       : exp.data->sample(n, gen).x;
+  nn::Classifier* features = exp.feature_network.get();
+  if (features) features->eval();
+  if (exp.eval.wants_class_accuracy()) {
+    // Does a sample drawn for class k look like k to the feature network?
+    const torch::Tensor& drawn_for = samples.labels;  // kNullClass (< 0) for unconditional draws
+    const torch::Tensor conditional = drawn_for.defined() ? drawn_for >= 0 : torch::Tensor();
+    if (!conditional.defined() || !conditional.any().item<bool>()) {
+      scores["class_accuracy"] = std::numeric_limits<double>::quiet_NaN();
+    } else {
+      const torch::Tensor predicted =
+          in_chunks(samples.x.index({conditional}), exp.sample.batch_size, exp.device,
+                    [&](const torch::Tensor& x) { return features->forward(x).argmax(1); });
+      const torch::Tensor hits = predicted.eq(drawn_for.index({conditional}));
+      scores["class_accuracy"] = hits.to(torch::kFloat64).mean().item<double>();
+    }
+  }
+  if (exp.metrics.empty()) return scores;
+  const data::Dataset& from = exp.held_out ? *exp.held_out : *exp.data;
+  torch::Tensor reference = reference_points(from, samples.x.size(0), samples.labels, gen);
+  torch::Tensor model = samples.x;
+  if (features) {
+    const auto penultimate = [&](const torch::Tensor& x) { return features->features(x); };
+    reference = in_chunks(reference, exp.sample.batch_size, exp.device, penultimate);
+    model = in_chunks(model, exp.sample.batch_size, exp.device, penultimate);
+  }
   // Metrics compute in their inputs' dtype: float64, whatever the model's.
-  const torch::Tensor reference = drawn.to(exp.device, torch::kFloat64).flatten(1);
-  const torch::Tensor model = samples.x.to(exp.device, torch::kFloat64).flatten(1);
-  std::map<std::string, double> scores;
+  reference = reference.to(exp.device, torch::kFloat64).flatten(1);
+  model = model.to(exp.device, torch::kFloat64).flatten(1);
   for (std::size_t i = 0; i < exp.metrics.size(); ++i) {
     scores[exp.metric_names[i]] = exp.metrics[i]->compute(model, reference, gen);
   }
@@ -211,11 +261,21 @@ std::map<std::string, double> evaluate(Experiment& exp, nn::Model& model, const 
   std::map<std::string, double> scores = score_samples(exp, samples, seed);
   if (exp.eval.wants_nll()) {
     auto gen = data::make_generator(seed + 1);
-    const data::Batch points = nll_data.defined() ? data::Batch{nll_data, {}} : exp.data->sample(exp.eval.n, gen);
+    data::Batch points;
+    if (nll_data.defined()) {
+      points.x = nll_data;
+    } else if (exp.held_out && exp.held_out->size() > 0) {
+      points = exp.held_out->rows(0, std::min(exp.eval.n, exp.held_out->size()));
+    } else {
+      points = (exp.held_out ? *exp.held_out : *exp.data).sample(exp.eval.n, gen);
+    }
+    // Quantised data has no density: the density of x + U[0, step)^d bounds its bits (Theis et al. 2016).
+    const double step = exp.eval.dequantize ? exp.data->quantisation_step() : 0.0;
+    if (step > 0) points.x = points.x + step * torch::rand(points.x.sizes(), gen, torch::kFloat32);
     const NllEstimate e = estimate_nll(exp, model, points.x, seed + 2, evaluation_labels(exp, points));
     scores["nll"] = e.nll;
     scores["nll_se"] = e.nll_se;
-    scores["bpd"] = e.bpd;
+    scores["bpd"] = e.bpd + (step > 0 ? -std::log2(step) : 0.0);
     scores["bpd_se"] = e.bpd_se;
     scores["nll_nfe"] = static_cast<double>(e.nfe);
   }

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "flowlab/builtins.h"
 #include "flowlab/core/threads.h"
 #include "flowlab/data/source.h"
+#include "flowlab/train/classifier_task.h"
 #include "flowlab/train/ema.h"
 
 namespace flowlab::train {
@@ -77,13 +79,24 @@ EvalOptions EvalOptions::read(config::Node& node) {
       "sample metrics (see `flowlab list metrics`), nll (the data's negative log-likelihood) and kinetic_energy (the "
       "model's (1/d) int E|u_t|^2 dt over x_t ~ p_t, Monte Carlo)");
   for (const auto& m : o.metrics) {
-    if (m != "nll" && m != "kinetic_energy") ot::metric_registry().check_known(node, "metrics", m);
+    if (!is_model_score(m)) ot::metric_registry().check_known(node, "metrics", m);
   }
   o.n = node.get<int64_t>("n", o.n, "samples (and data points) per evaluation");
   node.expect(o.n >= 2, "n", "an integer >= 2");
   config::Node likelihood = node.section("likelihood", "how nll is computed: the backward ODE");
   o.likelihood = solvers::LikelihoodOptions::read(likelihood);
+  o.dequantize = node.get_choice("dequantize", "uniform", {"uniform", "none"},
+                                 "quantised data (8-bit images): nll of x + U[0, step)^d and bpd of the discrete "
+                                 "data (uniform), or of the pixels as given (none)") == "uniform";
   return o;
+}
+
+bool EvalOptions::is_model_score(const std::string& name) {
+  return name == "nll" || name == "kinetic_energy" || name == "class_accuracy";
+}
+
+bool EvalOptions::wants_class_accuracy() const {
+  return std::find(metrics.begin(), metrics.end(), "class_accuracy") != metrics.end();
 }
 
 bool EvalOptions::wants_nll() const { return std::find(metrics.begin(), metrics.end(), "nll") != metrics.end(); }
@@ -204,12 +217,39 @@ void Experiment::build_flow_components() {
   config::Node eval_node = config.section("eval", "evaluation metrics");
   eval = EvalOptions::read(eval_node);
   for (const auto& name : eval.metrics) {
-    if (name == "nll" || name == "kinetic_energy") continue;
+    if (EvalOptions::is_model_score(name)) continue;
     // Options of a metric sit in eval.<name>, e.g. eval.sinkhorn.eps.
     config::Node metric_node =
         eval_node.has(name) ? eval_node.section(name, "options of the metric") : config::Node::parse("{}", "eval.metrics");
     metrics.push_back(ot::metric_registry().create(name, metric_node));
     metric_names.push_back(name);
+  }
+  if (eval_node.has("data")) {
+    config::Node held_out_node = eval_node.section("data", "the held-out data samples are compared with");
+    held_out = data::dataset_registry().create(held_out_node);
+    if (held_out->sample_shape() != shape || held_out->num_classes() != data->num_classes()) {
+      held_out_node.fail("type", "the held-out data must have the training data's shape and classes");
+    }
+  } else if (std::optional<config::Node> test = data::test_split_config(data_node)) {
+    held_out = data::dataset_registry().create(*test);
+  }
+  if (eval_node.has("features")) {
+    config::Node features_node = eval_node.section(
+        "features", "a classifier run ({run: DIR, checkpoint: FILE}) whose penultimate layer is the space the sample "
+                    "metrics compare in");
+    LoadedClassifier features = load_classifier(TeacherOptions::read(features_node));
+    feature_network = features.network;
+    feature_network->to(device);
+    for (auto& p : feature_network->parameters()) p.set_requires_grad(false);
+    check_classifier_input(*feature_network, *data, data_node, &features.data, features_node, "run", device);
+  }
+  if (eval.wants_class_accuracy()) {
+    if (!feature_network) eval_node.fail("metrics", "class_accuracy needs eval.features: {run: CLASSIFIER_RUN}");
+    if (model->num_classes() == 0) eval_node.fail("metrics", "class_accuracy needs a class-conditional model");
+    if (feature_network->num_classes() != model->num_classes()) {
+      eval_node.fail("features", "the feature classifier predicts " + std::to_string(feature_network->num_classes()) +
+                                     " classes, the model has " + std::to_string(model->num_classes()));
+    }
   }
   check_sampling(sample_node, eval_node);
 }

@@ -34,11 +34,9 @@ HeldOutData::HeldOutData(config::Node& eval_node, config::Node& data_node, const
     if (held_out_->num_classes() != data.num_classes() || held_out_->sample_shape() != data.sample_shape()) {
       held_out_node.fail("type", "the held-out data must have the training data's shape and classes");
     }
-  } else if (data_node.require<std::string>("type") == "fashion_mnist") {
-    // Fashion-MNIST's own test split, with the training data's shape, range and classes.
-    config::Node test = data_node.clone();
-    test.apply_override("split=test");
-    held_out_ = data::dataset_registry().create(test);
+  } else if (std::optional<config::Node> test = data::test_split_config(data_node)) {
+    // The dataset's own test split, with the training data's shape, range and classes.
+    held_out_ = data::dataset_registry().create(*test);
   } else if (data.size() > 0) {
     eval_node.fail("data", "a finite dataset's own points are not held out: give eval.data (e.g. a second file)");
   }

@@ -300,6 +300,24 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_NE(py.find("True"), std::string::npos);
 }
 
+// A CIFAR-10 binary folder of random images: six files of two records each (label, then 3072 bytes).
+std::string cifar10_folder(const TempDir& dir) {
+  const std::string folder = dir.file("cifar-10-batches-bin");
+  std::filesystem::create_directories(folder);
+  uint32_t state = 12345;
+  for (const char* name : {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"}) {
+    std::ofstream out(folder + "/" + name + ".bin", std::ios::binary);
+    for (int record = 0; record < 2; ++record) {
+      out.put(static_cast<char>(record * 7 % 10));
+      for (int i = 0; i < 3 * 32 * 32; ++i) {
+        state = state * 1664525u + 1013904223u;
+        out.put(static_cast<char>(state >> 24));
+      }
+    }
+  }
+  return folder;
+}
+
 TEST(Cli, EveryShippedConfigTrainsAndSamples) {
   // Each configs/**/*.yaml is also a smoke test: a few steps, then sampling (or scoring). In sorted
   // order, so classifier runs exist before the distillation configs that take them as teachers.
@@ -315,14 +333,21 @@ TEST(Cli, EveryShippedConfigTrainsAndSamples) {
     ++count;
     const std::string name = "smoke" + std::to_string(count);
     const std::string text = testing::read_file(path.string());
-    std::string teacher;
+    std::string extra;
     if (std::regex_search(text, std::regex("(^|\\n)teacher: *\\{ *run:"))) {
       ASSERT_FALSE(classifier_run.empty()) << path << ": no classifier config ran before it";
-      teacher = " --set teacher.run=" + classifier_run;
+      extra += " --set teacher.run=" + classifier_run;
     }
+    if (std::regex_search(text, std::regex("features: *\\{ *run:"))) {
+      ASSERT_FALSE(classifier_run.empty()) << path << ": no classifier config ran before it";
+      extra += " --set eval.features.run=" + classifier_run + " --set eval.n=32 --set sample.n=32";
+    }
+    if (std::regex_search(text, std::regex("type: *cifar10"))) extra += " --set data.dir=" + cifar10_folder(dir);
+    // U-Nets sized for a GPU run narrow and small-batch here: the smoke test checks the config.
+    if (std::regex_search(text, std::regex("type: *unet"))) extra += " --set model.channels=32 --set train.batch_size=4";
     CommandResult r = run_command(flowlab() + " train " + path.string() + " --set run.dir=" + dir.path() +
                                   " --set run.name=" + name + " --set run.threads=1 --set train.steps=20" +
-                                  " --set train.eval_every=0 --set train.log_every=10" + teacher);
+                                  " --set train.eval_every=0 --set train.log_every=10" + extra);
     ASSERT_EQ(r.exit_code, 0) << path << "\n" << r.output;
     if (std::regex_search(text, std::regex("task: +(distill_)?classifier"))) {
       if (classifier_run.empty() && std::regex_search(text, std::regex("(^|\\n)task: +classifier"))) {
@@ -339,7 +364,9 @@ TEST(Cli, EveryShippedConfigTrainsAndSamples) {
     }
     // A Monge map is applied once; other runs integrate with 4 steps.
     const bool map = text.find("task:  monge_map") != std::string::npos;
-    r = run_command(flowlab() + " sample " + dir.path() + "/" + name + " --n 64" + (map ? "" : " --steps 4"));
+    const bool images = std::regex_search(text, std::regex("type: *unet"));
+    r = run_command(flowlab() + " sample " + dir.path() + "/" + name + (images ? " --n 8" : " --n 64") +
+                    (map ? "" : " --steps 4"));
     EXPECT_EQ(r.exit_code, 0) << path << "\n" << r.output;
   }
   EXPECT_GE(count, 2);

@@ -24,10 +24,11 @@ std::unique_ptr<Metric> make_metric(const std::string& yaml) {
 TEST(MetricRegistry, ListsExactlyTheBuiltInMetrics) {
   testing::register_metrics_once();
   EXPECT_EQ(metric_registry().family(), "metrics");
-  EXPECT_EQ(metric_registry().names(), (std::vector<std::string>{"energy_distance", "exact", "exact_w2", "mmd", "sinkhorn", "sliced_w2"}));
+  EXPECT_EQ(metric_registry().names(), (std::vector<std::string>{"energy_distance", "exact", "exact_w2", "frechet", "mmd", "precision", "recall",
+                                                          "sinkhorn", "sliced_w2"}));
   for (const auto& name : metric_registry().names()) EXPECT_FALSE(metric_registry().doc(name).empty()) << name;
   register_builtin_metrics();  // a second call is harmless
-  EXPECT_EQ(metric_registry().names().size(), 6u);
+  EXPECT_EQ(metric_registry().names().size(), 9u);
 }
 
 TEST(MetricRegistry, DocumentsOptions) {

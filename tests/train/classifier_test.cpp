@@ -101,7 +101,7 @@ TEST(ClassifierTask, SmallCnnReachesEightyEightPercentOnFashionMnist) {
 
   // The run reopens as a teacher for another run, with the same predictions; its test-set scores
   // agree with NumPy's on the same logits.
-  const std::shared_ptr<nn::Classifier> teacher = load_classifier({exp.run_dir(), std::nullopt});
+  const std::shared_ptr<nn::Classifier> teacher = load_classifier({exp.run_dir(), std::nullopt}).network;
   EXPECT_FALSE(teacher->is_training());
   const data::Batch test = task.data().rows(0, 1);  // any image: both networks see it alike
   torch::NoGradGuard no_grad;

@@ -74,7 +74,7 @@ TEST(DistillClassifier, OfflineStudentLearnsFromATeacherRun) {
   EXPECT_NE(resolved.find("temperature: 2"), std::string::npos) << resolved;
 
   // A distilled student is itself a teacher for the next generation.
-  const std::shared_ptr<nn::Classifier> next = load_classifier({student.run_dir(), std::nullopt});
+  const std::shared_ptr<nn::Classifier> next = load_classifier({student.run_dir(), std::nullopt}).network;
   EXPECT_EQ(next->num_classes(), 8);
 }
 

@@ -6,9 +6,11 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "flowlab/config/node.h"
 #include "flowlab/core/registry.h"
 
 namespace flowlab::data {
@@ -32,6 +34,9 @@ class Dataset {
   virtual int64_t size() const { return 0; }
   /// Points begin .. end - 1 in their stored order (finite datasets), as sample() gives them.
   virtual Batch rows(int64_t begin, int64_t end) const;
+  /// The spacing of the values a coordinate takes, for quantised data (8-bit images: 1/127.5 in
+  /// [-1, 1], 1/255 in [0, 1]); 0 for continuous data. Likelihoods dequantise by it.
+  virtual double quantisation_step() const { return 0.0; }
 };
 
 /// A distribution with a closed-form density: the oracle of many tests.
@@ -52,6 +57,15 @@ void register_builtin_datasets();
 /// [0, num_classes), or kNullClass for a draw of any class). Draws batches from `gen` and keeps
 /// points of the classes still wanted; throws Error when a class stays short after many draws.
 torch::Tensor sample_of_classes(const Dataset& data, const torch::Tensor& labels, at::Generator& gen);
+
+/// Stored rows of given classes, without randomness: row i is the next unused stored point of
+/// class labels[i] (kNullClass: the next unused point of any class), in stored order, cycling
+/// through a class's points when more are asked for than it has. A finite dataset only.
+torch::Tensor rows_of_classes(const Dataset& data, const torch::Tensor& labels);
+
+/// The config of a dataset's held-out test split: `data_node` with split: test, for the
+/// datasets that have one (fashion_mnist, cifar10, image_folder); nullopt for the others.
+std::optional<config::Node> test_split_config(const config::Node& data_node);
 
 /// A CPU generator seeded with `seed`.
 at::Generator make_generator(uint64_t seed);

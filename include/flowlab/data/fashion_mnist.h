@@ -54,6 +54,8 @@ class FashionMnist : public Dataset {
   int64_t size() const override { return images_.size(0); }
   /// Stored images begin .. end - 1, never augmented.
   Batch rows(int64_t begin, int64_t end) const override;
+  /// 8-bit pixels: 1/127.5 in [-1, 1], 1/255 in [0, 1].
+  double quantisation_step() const override { return options_.zero_to_one ? 1.0 / 255.0 : 1.0 / 127.5; }
   /// Raw pixels uint8 [N, 784] and labels int64 [N] of the kept classes.
   const torch::Tensor& images() const { return images_; }
   const torch::Tensor& labels() const { return labels_; }

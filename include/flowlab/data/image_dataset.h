@@ -47,6 +47,8 @@ class ImageDataset : public Dataset {
   int64_t size() const override { return stored_.pixels.size(0); }
   /// Stored images begin .. end - 1, never augmented.
   Batch rows(int64_t begin, int64_t end) const override;
+  /// 8-bit pixels: 1/127.5 in [-1, 1], 1/255 in [0, 1].
+  double quantisation_step() const override { return zero_to_one_ ? 1.0 / 255.0 : 1.0 / 127.5; }
 
   /// Raw pixels uint8 [N, C, H, W] and labels int64 [N] (undefined for unlabelled data).
   const torch::Tensor& images() const { return stored_.pixels; }

@@ -25,6 +25,9 @@ class Classifier : public torch::nn::Module {
   explicit Classifier(int64_t num_classes) : num_classes_(num_classes) {}
   /// Logits [B, num_classes()] of x [B, ...].
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  /// The penultimate layer [B, F] of x (what the last linear layer reads, before its dropout):
+  /// the feature space of image metrics (eval.features).
+  virtual torch::Tensor features(const torch::Tensor& x) = 0;
   int64_t num_classes() const { return num_classes_; }
 
  private:

@@ -36,7 +36,9 @@ class Metric {
   double compute(const torch::Tensor& x, const torch::Tensor& y, at::Generator& gen) const;
 };
 
-/// The "metrics" family: energy_distance, exact, exact_w2, mmd, sinkhorn, sliced_w2.
+/// The "metrics" family: energy_distance, exact, exact_w2, frechet, mmd, precision, recall,
+/// sinkhorn, sliced_w2. In measure(x, y), x are the model's samples (flowlab ot: the first
+/// file) and y the data: precision and recall, unlike the others, are not symmetric.
 /// register_builtin_metrics() may be called more than once; only the first call registers.
 Registry<Metric>& metric_registry();
 void register_builtin_metrics();

@@ -52,9 +52,22 @@ struct TeacherOptions {
   static TeacherOptions read(config::Node& node);
 };
 
-/// The classifier of a classifier run, loaded and in eval mode, for use inside another run
-/// (a distillation teacher, a feature extractor). Throws Error when the run is not a
-/// classifier run or its checkpoint cannot be read.
-std::shared_ptr<nn::Classifier> load_classifier(const TeacherOptions& teacher);
+/// A classifier run's network, loaded and in eval mode, with the data config it was trained on
+/// (whose pixel range a user of its network must share).
+struct LoadedClassifier {
+  std::shared_ptr<nn::Classifier> network;
+  config::Node data;
+};
+
+/// The classifier of a classifier run, for use inside another run (a distillation teacher, a
+/// feature extractor). Throws Error when the run is not a classifier run or its checkpoint
+/// cannot be read.
+LoadedClassifier load_classifier(const TeacherOptions& teacher);
+
+/// Config error at `node`.`key` unless `classifier` takes the points of `data` (built from
+/// `data_config`) and, when `trained_on` is given, was trained on pixels of the same range.
+void check_classifier_input(nn::Classifier& classifier, const data::Dataset& data, const config::Node& data_config,
+                            const config::Node* trained_on, const config::Node& node, const std::string& key,
+                            torch::Device device);
 
 }  // namespace flowlab::train

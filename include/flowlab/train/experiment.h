@@ -9,6 +9,7 @@
 
 #include "flowlab/config/node.h"
 #include "flowlab/data/dataset.h"
+#include "flowlab/nn/classifier.h"
 #include "flowlab/nn/model.h"
 #include "flowlab/objectives/coupling.h"
 #include "flowlab/objectives/objective.h"
@@ -77,14 +78,22 @@ struct SampleOptions {
 };
 
 struct EvalOptions {
-  /// Sample metrics (see `flowlab list metrics`), "nll" (the negative log-likelihood of data) and
-  /// "kinetic_energy" (the model's velocity energy over the path, Monte Carlo).
+  /// Sample metrics (see `flowlab list metrics`), "nll" (the negative log-likelihood of data),
+  /// "kinetic_energy" (the model's velocity energy over the path, Monte Carlo) and
+  /// "class_accuracy" (the eval.features classifier's top-1 agreement with the classes that
+  /// class-conditional samples were drawn for).
   std::vector<std::string> metrics{"energy_distance", "sliced_w2", "mmd"};
   int64_t n = 5000;
   solvers::LikelihoodOptions likelihood;  ///< how nll is computed (the `eval.likelihood` section)
+  /// Quantised data (8-bit images): nll of x + u * step, u ~ U[0, 1)^d, and bpd of the discrete
+  /// data, nll / (d ln 2) + log2(1 / step) (a bound, as the papers report it).
+  bool dequantize = true;
   static EvalOptions read(config::Node& node);
   bool wants_nll() const;
   bool wants_kinetic_energy() const;
+  bool wants_class_accuracy() const;
+  /// Whether `name` is one of the evaluations above that is not a registered sample metric.
+  static bool is_model_score(const std::string& name);
 };
 
 class Experiment {
@@ -114,6 +123,13 @@ class Experiment {
   std::unique_ptr<LrSchedule> schedule;
   std::vector<std::unique_ptr<ot::Metric>> metrics;  ///< the sample metrics of eval.metrics, in order
   std::vector<std::string> metric_names;
+  /// What samples are compared with and nll is measured on: eval.data, else the data's own test
+  /// split (data::test_split_config); null: fresh draws of `data`.
+  std::unique_ptr<data::Dataset> held_out;
+  /// eval.features: {run: DIR}: a classifier run whose penultimate layer (nn::Classifier::features)
+  /// is the space the sample metrics compare in (an image metric without Inception weights);
+  /// null: the samples' own coordinates.
+  std::shared_ptr<nn::Classifier> feature_network;
   /// What the run trains, built last from the components above.
   std::unique_ptr<Task> task;
 

@@ -4,7 +4,8 @@
 //
 //   eval: {data: {...}, n: 10000, batch_size: 1000, bins: 15, use_ema: false}
 //
-// eval.data is the held-out set; without it, fashion_mnist is scored on its test split and
+// eval.data is the held-out set; without it, a dataset with a test split (fashion_mnist, cifar10,
+// image_folder trained on split: train; data::test_split_config) is scored on it, and
 // endless datasets (toy sets, mixtures) on fresh draws; a finite dataset without eval.data is a
 // config error (its own points are not held out).
 #include <torch/types.h>
