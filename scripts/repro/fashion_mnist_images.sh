@@ -25,7 +25,7 @@ mkdir -p "$out"
 features="$out/fashion_mnist_cnn"
 if ! ls "$features/checkpoints"/*.pt >/dev/null 2>&1; then
   echo "training the feature network"
-  "$flowlab" train configs/classifier/fashion_mnist_cnn.yaml --set run.dir="$out" run.threads=2 \
+  "$flowlab" train configs/classifier/fashion_mnist_cnn.yaml --set run.dir="$out" run.threads="$threads" \
     train.eval_every=0 >"$out/features.train.log" 2>&1
 fi
 "$flowlab" eval "$features" --json "$out/features.json" >/dev/null

@@ -42,6 +42,16 @@ TEST(ImageCli, GridFeaturesOnlyEvaluationAndDiagnosisOfAUNetRun) {
       << shape;
   r = run_command(flowlab() + " sample " + run + " --grid-size 0");
   EXPECT_EQ(r.exit_code, 2) << r.output;
+  // Other ODE solvers and the SDE sampler on images, guided, in chunks of sample.batch_size.
+  for (const std::string how : {"--solver dopri5 --atol 1e-3 --rtol 1e-3", "--solver rk4 --steps 2",
+                                "--sde --eps 0.5 --set sample.sde.steps=3"}) {
+    r = run_command(flowlab() + " sample " + run + " --n 6 --class 4 --guidance 2 " + how +
+                    " --set sample.batch_size=4 --out " + dir.file("s.npy"));
+    ASSERT_EQ(r.exit_code, 0) << how << "\n" << r.output;
+    const std::string out = run_python("import numpy as np\nx = np.load('" + dir.file("s.npy") +
+                                       "')\nprint(x.shape, bool(np.isfinite(x).all()))\n");
+    EXPECT_NE(out.find("(6, 1, 28, 28) True"), std::string::npos) << how << "\n" << out;
+  }
 
   // A feature classifier, and class_accuracy as the only evaluation (no distance metric).
   r = run_command(flowlab() + " train " + testing::source_dir() + "/configs/classifier/fashion_mnist_cnn.yaml" +
