@@ -9,6 +9,11 @@ Condition Condition::slice(int64_t begin, int64_t end) const {
   return Condition{labels.slice(0, begin, end)};
 }
 
+Condition Condition::rows(const torch::Tensor& index) const {
+  if (empty() || !index.defined()) return *this;
+  return Condition{labels.index_select(0, index.to(labels.device()))};
+}
+
 Condition Condition::to(const torch::Device& device) const {
   if (empty()) return {};
   return Condition{labels.to(device)};

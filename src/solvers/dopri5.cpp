@@ -47,7 +47,18 @@ class Dopri5Solver : public Solver {
   explicit Dopri5Solver(const SolverOptions& options) : options_(options) { validate_options("dopri5", options_); }
 
   SolveResult integrate(const Field& field, const torch::Tensor& x0, double t0, double t1) const override {
+    return integrate_rows([&field](const torch::Tensor& x, const torch::Tensor& t,
+                                   const torch::Tensor&) { return field(x, t); },
+                          x0, t0, t1);
+  }
+
+  // The trials after the first step evaluate the still-active rows only; the field is told which.
+  SolveResult integrate_rows(const RowField& row_field, const torch::Tensor& x0, double t0,
+                             double t1) const override {
     check_solve_inputs("dopri5", x0, t0, t1);
+    const Field field = [&row_field](const torch::Tensor& x, const torch::Tensor& t) {
+      return row_field(x, t, torch::Tensor());
+    };
     torch::AutoGradMode grad_mode(options_.enable_grad);
     const ButcherTableau& tableau = dormand_prince_tableau();
     const int64_t batch = x0.size(0);
@@ -106,7 +117,11 @@ class Dopri5Solver : public Solver {
       const torch::Tensor last = step_a >= remaining;
       const torch::Tensor h = direction * torch::where(last, remaining, step_a);
 
-      const std::vector<torch::Tensor> stages = runge_kutta_stages(tableau, field, x_a, t_a, h, derivative_a);
+      const Field active_field = [&](const torch::Tensor& y, const torch::Tensor& time) {
+        return row_field(y, time, all_active ? torch::Tensor() : active);
+      };
+      const std::vector<torch::Tensor> stages =
+          runge_kutta_stages(tableau, active_field, x_a, t_a, h, derivative_a);
       result.nfe += tableau.stages() - 1;
       const torch::Tensor x_new = x_a + runge_kutta_increment(h, tableau.b, stages);
 

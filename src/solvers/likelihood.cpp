@@ -72,7 +72,7 @@ torch::Tensor draw_probes(const std::string& distribution, int64_t batch, int64_
 // The right-hand side of the augmented ODE: (b, div b estimates, 0 for the tag).
 class AugmentedField {
  public:
-  AugmentedField(const Field& velocity, std::vector<int64_t> sample_shape, int64_t dim, int64_t columns,
+  AugmentedField(const RowField& velocity, std::vector<int64_t> sample_shape, int64_t dim, int64_t columns,
                  torch::ScalarType dtype, torch::Tensor probes)
       : velocity_(velocity),
         sample_shape_(std::move(sample_shape)),
@@ -81,7 +81,7 @@ class AugmentedField {
         dtype_(dtype),
         probes_(std::move(probes)) {}
 
-  torch::Tensor operator()(const torch::Tensor& state, const torch::Tensor& t) const {
+  torch::Tensor operator()(const torch::Tensor& state, const torch::Tensor& t, const torch::Tensor& rows) const {
     const int64_t n = state.size(0);
     // The divergence needs autograd whatever the caller (or the solver) chose;
     // every result below is detached, so no graph spans two evaluations.
@@ -89,7 +89,7 @@ class AugmentedField {
     std::vector<int64_t> shape = {n};
     shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
     const torch::Tensor x = state.narrow(1, 0, dim_).to(dtype_).reshape(shape).detach().requires_grad_(true);
-    const torch::Tensor velocity = velocity_(x, t.to(dtype_));
+    const torch::Tensor velocity = velocity_(x, t.to(dtype_), rows);
     TORCH_CHECK(velocity.defined(), "log_likelihood: the velocity field returned an undefined tensor for x of shape ",
                 x.sizes());
     TORCH_CHECK(velocity.sizes() == x.sizes(), "log_likelihood: the velocity field returned shape ",
@@ -150,7 +150,7 @@ class AugmentedField {
     return probes_.index_select(0, index.to(probes_.device()));
   }
 
-  const Field& velocity_;
+  const RowField& velocity_;
   std::vector<int64_t> sample_shape_;
   int64_t dim_;
   int64_t columns_;
@@ -195,6 +195,14 @@ LikelihoodOptions LikelihoodOptions::read(config::Node& node) {
 
 LogLikelihood log_likelihood(const Field& velocity, const LogDensity& source_log_prob, const torch::Tensor& x,
                              const LikelihoodOptions& options, at::Generator& gen) {
+  const RowField any_rows = [&velocity](const torch::Tensor& y, const torch::Tensor& t, const torch::Tensor&) {
+    return velocity(y, t);
+  };
+  return log_likelihood(any_rows, source_log_prob, x, options, gen);
+}
+
+LogLikelihood log_likelihood(const RowField& velocity, const LogDensity& source_log_prob, const torch::Tensor& x,
+                             const LikelihoodOptions& options, at::Generator& gen) {
   check_options(options);
   TORCH_CHECK(x.defined() && x.dim() >= 1 && x.is_floating_point(),
               "log_likelihood: x must be a floating-point batch [B, ...], got ",
@@ -233,9 +241,11 @@ LogLikelihood log_likelihood(const Field& velocity, const LogDensity& source_log
   solver_options.enable_grad = false;
   const std::unique_ptr<Solver> solver = make_solver(options.solver, solver_options);
   const AugmentedField augmented(velocity, sample_shape, dim, columns, x.scalar_type(), probes);
-  const SolveResult solved = solver->integrate(
-      [&augmented](const torch::Tensor& state, const torch::Tensor& t) { return augmented(state, t); }, state0,
-      options.t_start, options.t_end);
+  const SolveResult solved = solver->integrate_rows(
+      [&augmented](const torch::Tensor& state, const torch::Tensor& t, const torch::Tensor& rows) {
+        return augmented(state, t, rows);
+      },
+      state0, options.t_start, options.t_end);
 
   torch::NoGradGuard no_grad;
   const torch::Tensor end = solved.x.detach();

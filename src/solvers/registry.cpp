@@ -8,6 +8,12 @@
 #include "flowlab/solvers/solver.h"
 
 namespace flowlab::solvers {
+
+SolveResult Solver::integrate_rows(const RowField& field, const torch::Tensor& x0, double t0, double t1) const {
+  return integrate([&field](const torch::Tensor& x, const torch::Tensor& t) { return field(x, t, torch::Tensor()); },
+                   x0, t0, t1);
+}
+
 namespace {
 
 struct SolverEntry {

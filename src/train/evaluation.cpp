@@ -124,7 +124,12 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
         out.nfe += 1;
       }
     } else {
-      const solvers::SolveResult r = ode->integrate(field(condition), x0, 0.0, 1.0);
+      // An adaptive solver evaluates the still-active rows: their labels go with them.
+      const solvers::RowField rows_field = [&](const torch::Tensor& y, const torch::Tensor& t,
+                                               const torch::Tensor& rows) {
+        return field(condition.rows(rows))(y, t);
+      };
+      const solvers::SolveResult r = ode->integrate_rows(rows_field, x0, 0.0, 1.0);
       x = r.x;
       out.nfe += r.nfe;
       out.rejected += r.rejected;
@@ -227,8 +232,10 @@ NllEstimate estimate_nll(Experiment& exp, nn::Model& model, const torch::Tensor&
     const int64_t count = std::min(exp.sample.batch_size, data.size(0) - done);
     const torch::Tensor x = data.slice(0, done, done + count).to(exp.device, torch::kFloat32);
     const data::Condition condition = all.slice(done, done + count);
-    const solvers::Field chunk_field = [&field, &condition](const torch::Tensor& y, const torch::Tensor& t) {
-      return field(y, t, condition);
+    // An adaptive solver evaluates the still-active rows: their labels go with them.
+    const solvers::RowField chunk_field = [&field, &condition](const torch::Tensor& y, const torch::Tensor& t,
+                                                               const torch::Tensor& rows) {
+      return field(y, t, condition.rows(rows));
     };
     const solvers::LogLikelihood r =
         solvers::log_likelihood(chunk_field, source_log_prob, x, exp.eval.likelihood, gen);

@@ -216,5 +216,30 @@ TEST(Dopri5, InvalidTolerancesAreErrors) {
   EXPECT_THROW(make_solver("dopri5", options), Error);
 }
 
+// A field with per-sample data outside the state (class labels in sampling): a row field is told
+// which rows it gets, so each sample keeps its own rate once the batch shrinks to the active rows.
+TEST(Dopri5, RowFieldIsToldWhichRowsItIsGiven) {
+  const torch::Tensor omega = torch::tensor({20.0, 0.5, 7.0}, torch::kDouble);
+  const torch::Tensor x0 = torch::tensor({{1.0, 0.0}, {1.0, 0.0}, {0.0, 2.0}}, torch::kDouble);
+  bool saw_subset = false;
+  const RowField field = [&](const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& rows) {
+    EXPECT_EQ(rows.defined() ? rows.size(0) : omega.size(0), x.size(0));
+    if (rows.defined() && rows.size(0) < omega.size(0)) saw_subset = true;
+    const torch::Tensor w = (rows.defined() ? omega.index_select(0, rows) : omega).unsqueeze(1);
+    return torch::cat({-w * x.narrow(1, 1, 1), w * x.narrow(1, 0, 1)}, 1);
+  };
+  const SolveResult r = make_solver("dopri5", tolerances(1e-8))->integrate_rows(field, x0, 0.0, 1.0);
+  EXPECT_TRUE(saw_subset);
+  // x(1) is x0 rotated by omega.
+  const torch::Tensor c = omega.cos(), s = omega.sin();
+  const torch::Tensor expected = torch::stack({c * x0.select(1, 0) - s * x0.select(1, 1),
+                                               s * x0.select(1, 0) + c * x0.select(1, 1)}, 1);
+  EXPECT_LT(max_abs_diff(r.x, expected), 1e-5);
+  // Fixed-step solvers evaluate every row: they pass no indices.
+  const SolveResult fixed = make_solver("rk4", [] { SolverOptions o; o.steps = 400; return o; }())
+                                ->integrate_rows(field, x0, 0.0, 1.0);
+  EXPECT_LT(max_abs_diff(fixed.x, expected), 1e-5);
+}
+
 }  // namespace
 }  // namespace flowlab::solvers

@@ -72,6 +72,29 @@ TEST(ConditionalFlow, SamplesEachClassInItsGaussianAndGuidanceSharpensThem) {
   }
   EXPECT_GT(sharp_mean, plain_mean + 0.01);
 
+  // dopri5 evaluates only the samples still integrating, each with its own class: the same
+  // samples as Heun's from the same source draws, to Heun's discretisation error.
+  exp.sample.guidance = 1.0;
+  exp.sample.solver = "dopri5";
+  exp.sample.solver_options.atol = exp.sample.solver_options.rtol = 1e-5;
+  const GeneratedSamples adaptive = generate_samples(exp, model, 800, 11);
+  exp.sample.solver = "heun";
+  EXPECT_GT(adaptive.rejected + adaptive.nfe, 0);
+  EXPECT_LT((adaptive.x - plain.x.slice(0, 0, 800)).abs().max().item<double>(), 0.05);
+  // The likelihood of labelled points, also through dopri5: each point's own class, or its
+  // density under another class (far lower: the Gaussians barely overlap).
+  const data::Batch points = exp.data->sample(64, gen);
+  const double own = estimate_nll(exp, model, points.x, 31, points.label).nll;
+  const double other = estimate_nll(exp, model, points.x, 31, (points.label + 4) % 8).nll;
+  exp.eval.likelihood.solver = "rk4";  // every row at every step: no subsets
+  exp.eval.likelihood.solver_options.steps = 200;
+  const double fixed_steps = estimate_nll(exp, model, points.x, 31, points.label).nll;
+  exp.eval.likelihood.solver = "dopri5";
+  std::cout << "nll with own labels " << own << " (rk4 " << fixed_steps << "), with the opposite class " << other
+            << "\n";
+  EXPECT_NEAR(own, fixed_steps, 1e-3);
+  EXPECT_LT(own + 3.0, other);
+
   // Listed classes: sample i gets class[i mod m]; the unconditional model (W = 0, or classes none)
   // spreads over all eight Gaussians.
   exp.sample.guidance = 1.0;

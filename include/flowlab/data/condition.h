@@ -19,6 +19,8 @@ struct Condition {
   bool empty() const { return !labels.defined(); }
   /// Rows begin .. end - 1 (an empty condition stays empty).
   Condition slice(int64_t begin, int64_t end) const;
+  /// The rows `index` (int64 [b]) in that order; an undefined index keeps every row.
+  Condition rows(const torch::Tensor& index) const;
   /// The same condition on `device`.
   Condition to(const torch::Device& device) const;
   /// The condition repeated along the batch: [c; c] for an antithetic or doubled batch.

@@ -77,6 +77,11 @@ struct LogLikelihood {
 LogLikelihood log_likelihood(const Field& velocity, const LogDensity& source_log_prob, const torch::Tensor& x,
                              const LikelihoodOptions& options, at::Generator& gen);
 
+/// log_likelihood for a velocity that depends on per-sample data (class labels): it is told which
+/// rows of x it is given (solver.h, RowField).
+LogLikelihood log_likelihood(const RowField& velocity, const LogDensity& source_log_prob, const torch::Tensor& x,
+                             const LikelihoodOptions& options, at::Generator& gen);
+
 /// log N(x; 0, I) summed over the non-batch dimensions: x [B, ...] -> [B] float64.
 torch::Tensor standard_normal_log_prob(const torch::Tensor& x);
 

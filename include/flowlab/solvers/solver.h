@@ -18,6 +18,11 @@ namespace flowlab::solvers {
 /// so it must treat rows independently and accept any batch size.
 using Field = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t)>;
 
+/// A field that also depends on per-sample data beside x (class labels): `rows` are the indices
+/// into the batch given to the solver of the rows that x holds (int64 [b], on x's device), or an
+/// undefined tensor when x holds every row in order. It selects its per-sample data with them.
+using RowField = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& rows)>;
+
 /// Options shared by every solver (the `sample:` section's solver keys).
 struct SolverOptions {
   int64_t steps = 50;        ///< fixed-step solvers: number of steps
@@ -43,6 +48,9 @@ class Solver {
   virtual ~Solver() = default;
   virtual SolveResult integrate(const Field& field, const torch::Tensor& x0, double t0,
                                 double t1) const = 0;
+  /// integrate() for a field that must know which rows it is given. The default serves the
+  /// solvers that always evaluate every row (rows undefined); adaptive solvers override it.
+  virtual SolveResult integrate_rows(const RowField& field, const torch::Tensor& x0, double t0, double t1) const;
 };
 
 /// The "solvers" family: euler, midpoint, heun, rk4, dopri5.
