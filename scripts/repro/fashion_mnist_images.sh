@@ -62,8 +62,9 @@ one_path() {
   echo "done $path"
 }
 
-for path in $paths; do one_path "$path" & done
-wait
+pids=()
+for path in $paths; do one_path "$path" & pids+=($!); done
+for pid in "${pids[@]}"; do wait "$pid" || { echo "a run failed: see the logs in $out" >&2; exit 1; }; done
 "$flowlab" sample "$out/unet_$grid_path" --classes all --guidance 2 --grid-size 10 --plot "$out/grid.png" \
   --out "$out/grid.npy" --set eval.features.run="$features" >"$out/grid.log" 2>&1
 grep -h "parameters" "$out"/unet_*.train.log | head -n 1

@@ -23,6 +23,8 @@ constexpr int kMaxRank = 4;
 constexpr uint64_t kMaxElements = uint64_t{1} << 32;
 // Data is read in chunks, so a header that lies about the size costs at most what the file holds.
 constexpr std::size_t kChunkBytes = std::size_t{1} << 24;
+// Up to this much of the data is reserved before reading (bounded: a corrupt header may claim more).
+constexpr uint64_t kReserveBytes = uint64_t{1} << 26;
 
 struct GzCloser {
   void operator()(gzFile_s* file) const { gzclose(file); }
@@ -99,11 +101,14 @@ torch::Tensor read_idx_ubyte(const std::string& path) {
     if (elements > kMaxElements) throw Error(path + ": IDX dimensions are implausibly large (corrupt header?)");
     shape.push_back(static_cast<int64_t>(size));
   }
-  std::vector<uint8_t> bytes;
+  // Reserved up front (within a bound, as a corrupt header may claim far more than the file holds)
+  // so the buffer is not reallocated while it grows; the tensor then takes it over without a copy.
+  auto bytes = std::make_unique<std::vector<uint8_t>>();
+  bytes->reserve(static_cast<std::size_t>(std::min<uint64_t>(elements, kReserveBytes)));
   for (uint64_t done = 0; done < elements;) {
     const std::size_t chunk = static_cast<std::size_t>(std::min<uint64_t>(elements - done, kChunkBytes));
-    bytes.resize(static_cast<std::size_t>(done) + chunk);
-    const std::size_t got = read_some(file.get(), path, bytes.data() + done, chunk);
+    bytes->resize(static_cast<std::size_t>(done) + chunk);
+    const std::size_t got = read_some(file.get(), path, bytes->data() + done, chunk);
     done += got;
     if (got < chunk) {
       throw Error(path + ": truncated IDX file: shape " + shape_text(shape) + " needs " + std::to_string(elements) +
@@ -114,7 +119,9 @@ torch::Tensor read_idx_ubyte(const std::string& path) {
   if (read_some(file.get(), path, &extra, 1) != 0) {
     throw Error(path + ": IDX file holds more data than its header declares (shape " + shape_text(shape) + ")");
   }
-  return torch::from_blob(bytes.data(), shape, torch::kUInt8).clone();
+  std::vector<uint8_t>* owned = bytes.release();
+  return torch::from_blob(
+      owned->data(), shape, [owned](void*) { delete owned; }, torch::kUInt8);
 }
 
 FashionMnistOptions FashionMnistOptions::read(config::Node& node) {
