@@ -132,7 +132,8 @@ TEST(FrechetDistance, RegistryMetricMeasuresTheSameValue) {
   config::Node node = config::Node::parse("{type: frechet}");
   const auto metric = metric_registry().create(node);
   const Measurement m = metric->measure(x, y, gen);
-  EXPECT_DOUBLE_EQ(m.value, frechet_distance(x, y));
+  // The same formula; threaded reductions may round differently from one call to the next.
+  EXPECT_NEAR(m.value, frechet_distance(x, y), 1e-12 * m.value);
   EXPECT_TRUE(m.accepted);
 }
 
