@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
+#include "flowlab/data/image_dataset.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/image_grid.h"
 #include "flowlab/io/npy.h"
@@ -55,13 +56,6 @@ GridNeeds grid_needs(const train::Experiment& exp, int64_t columns) {
       o.classes.empty() ? classes : static_cast<int64_t>(std::set<int64_t>(o.classes.begin(), o.classes.end()).size());
   if (distinct == 1) return {columns * columns, columns * columns};
   return {columns * distinct, columns * cycle, true};
-}
-
-// [lo, hi] of the run's pixels: data.pixel_range of an image dataset, else [-1, 1].
-std::pair<double, double> pixel_range(train::Experiment& exp) {
-  config::Node data = exp.config.section("data").clone();
-  const bool zero_to_one = data.has("pixel_range") && data.get<std::string>("pixel_range", "") == "zero_to_one";
-  return zero_to_one ? std::pair<double, double>{0.0, 1.0} : std::pair<double, double>{-1.0, 1.0};
 }
 
 bool sets_sample_n(const std::vector<std::string>& overrides) {
@@ -138,7 +132,8 @@ int sample_command(const SampleArgs& args) {
                       static_cast<long long>(shown), static_cast<long long>(needs.tiles),
                       static_cast<long long>(samples.x.size(0))));
     }
-    const auto [lo, hi] = pixel_range(exp);
+    const data::PixelRange range = data::pixel_range_of(exp.config.section("data"));
+    const double lo = range.lo, hi = range.hi;
     const int64_t side = std::max(samples.x.size(2), samples.x.size(3));
     const int scale = static_cast<int>(std::max<int64_t>(1, kGridTargetSide / side));
     io::write_png(plot, io::image_grid_rows(rows, grid_size, lo, hi, /*padding=*/2, scale));

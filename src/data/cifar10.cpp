@@ -21,7 +21,7 @@ StoredImages read_cifar10_files(const std::vector<std::string>& files) {
     pixels.push_back(part.pixels);
     labels.push_back(part.labels);
   }
-  return StoredImages{torch::cat(pixels), torch::cat(labels), Cifar10::kClasses};
+  return StoredImages{torch::cat(pixels), torch::cat(labels)};
 }
 
 }  // namespace
@@ -50,7 +50,7 @@ StoredImages read_cifar10_file(const std::string& path) {
   // The planes are stored R, G, B, each row-major: exactly [3, 32, 32] per record.
   const torch::Tensor pixels =
       records.slice(1, 1).reshape({n, Cifar10::kChannels, Cifar10::kSide, Cifar10::kSide}).clone();
-  return StoredImages{pixels, labels, Cifar10::kClasses};
+  return StoredImages{pixels, labels};
 }
 
 Cifar10Options Cifar10Options::read(config::Node& node) {
@@ -80,7 +80,8 @@ std::vector<std::string> Cifar10Options::files() const {
 
 Cifar10::Cifar10(const Cifar10Options& options)
     : ImageDataset("cifar10 in " + options.dir + (options.train ? " (train)" : " (test)"),
-                   keep_classes(read_cifar10_files(options.files()), options.classes), options.zero_to_one,
-                   options.augment) {}
+                   ImageLayout{kChannels, kSide, kSide, kClasses},
+                   [options] { return keep_classes(read_cifar10_files(options.files()), options.classes); },
+                   options.zero_to_one, options.augment) {}
 
 }  // namespace flowlab::data

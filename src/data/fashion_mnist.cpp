@@ -9,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <set>
 
 #include "flowlab/core/error.h"
 #include "flowlab/core/strings.h"
@@ -129,16 +128,10 @@ FashionMnistOptions FashionMnistOptions::read(config::Node& node) {
   o.dir = node.get<std::string>("dir", o.dir, "folder with the {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz files");
   o.train = node.get_choice("split", "train", {"train", "test"}, "train: 60000 images, test: 10000") == "train";
   o.flat = node.get_choice("shape", "image", {"image", "flat"}, "image: [1, 28, 28], flat: [784]") == "flat";
-  o.zero_to_one = node.get_choice("pixel_range", "minus_one_to_one", {"minus_one_to_one", "zero_to_one"},
-                                  "pixels scaled to [-1, 1] or [0, 1]") == "zero_to_one";
-  o.classes = node.get<std::vector<int64_t>>("classes", {}, "keep only these labels (0..9); [] keeps all");
+  o.zero_to_one = read_zero_to_one(node);
+  o.classes = read_class_subset(node, FashionMnist::kClasses, "keep only these labels (0..9); [] keeps all");
   o.augment = ImageAugmentOptions::read(node);
   if (node.describing()) return o;
-  std::set<int64_t> seen;
-  for (int64_t c : o.classes) {
-    node.expect(c >= 0 && c < FashionMnist::kClasses, "classes", "labels between 0 and 9");
-    node.expect(seen.insert(c).second, "classes", "distinct labels");
-  }
   for (const std::string& file : {o.images_file(), o.labels_file()}) {
     if (!std::ifstream(file)) {
       node.fail("dir", "cannot open '" + file + "': " + std::strerror(errno) +
@@ -156,10 +149,12 @@ std::string FashionMnistOptions::labels_file() const {
   return dir + (train ? "/train" : "/t10k") + "-labels-idx1-ubyte.gz";
 }
 
-FashionMnist::FashionMnist(const FashionMnistOptions& options) : options_(options) {
+namespace {
+
+StoredImages read_fashion_mnist(const FashionMnistOptions& options) {
   const std::string images_path = options.images_file(), labels_path = options.labels_file();
   const torch::Tensor images = read_idx_ubyte(images_path);
-  if (images.dim() != 3 || images.size(1) != kSide || images.size(2) != kSide) {
+  if (images.dim() != 3 || images.size(1) != FashionMnist::kSide || images.size(2) != FashionMnist::kSide) {
     throw Error(images_path + ": expected images of shape [N, 28, 28], found " + shape_text(images.sizes()));
   }
   const torch::Tensor labels = read_idx_ubyte(labels_path);
@@ -167,45 +162,17 @@ FashionMnist::FashionMnist(const FashionMnistOptions& options) : options_(option
     throw Error(labels_path + ": expected " + std::to_string(images.size(0)) + " labels (one per image in " +
                 images_path + "), found shape " + shape_text(labels.sizes()));
   }
-  if (labels.numel() > 0 && labels.max().item<int64_t>() >= kClasses) {
+  if (labels.numel() > 0 && labels.max().item<int64_t>() >= FashionMnist::kClasses) {
     throw Error(labels_path + ": label " + std::to_string(labels.max().item<int64_t>()) + " is not in 0..9");
   }
-  images_ = images.reshape({images.size(0), kSide * kSide});
-  labels_ = labels.to(torch::kInt64);
-  if (!options.classes.empty()) {
-    torch::Tensor keep = torch::zeros_like(labels_, torch::kBool);
-    for (int64_t c : options.classes) keep = keep | (labels_ == c);
-    const torch::Tensor index = keep.nonzero().squeeze(1);
-    images_ = images_.index_select(0, index);
-    labels_ = labels_.index_select(0, index);
-  }
-  images_ = images_.contiguous();
-  labels_ = labels_.contiguous();
-  if (images_.size(0) == 0) throw Error(images_path + ": no images of the requested classes");
+  const StoredImages all{images.unsqueeze(1), labels.to(torch::kInt64)};
+  return keep_classes(all, options.classes);
 }
 
-std::vector<int64_t> FashionMnist::sample_shape() const {
-  if (options_.flat) return {kSide * kSide};
-  return {1, kSide, kSide};
-}
+}  // namespace
 
-torch::Tensor FashionMnist::to_float(const torch::Tensor& pixels) const {
-  torch::Tensor x = pixels.to(torch::kFloat32) / 255.0f;
-  if (!options_.zero_to_one) x = x * 2.0f - 1.0f;
-  if (options_.flat) return x.reshape({-1, kSide * kSide});
-  return x.reshape({-1, 1, kSide, kSide});
-}
-
-Batch FashionMnist::sample(int64_t n, at::Generator& gen) const {
-  TORCH_CHECK(n >= 0, "fashion_mnist: cannot draw ", n, " samples");
-  const torch::Tensor index = torch::randint(0, size(), {n}, gen, torch::TensorOptions().dtype(torch::kInt64));
-  const torch::Tensor pixels = images_.index_select(0, index).view({n, 1, kSide, kSide});
-  return Batch{to_float(augment_images(pixels, options_.augment, gen)), labels_.index_select(0, index)};
-}
-
-Batch FashionMnist::rows(int64_t begin, int64_t end) const {
-  TORCH_CHECK(0 <= begin && begin <= end && end <= size(), "fashion_mnist: rows ", begin, "..", end, " of ", size());
-  return Batch{to_float(images_.slice(0, begin, end)), labels_.slice(0, begin, end)};
-}
+FashionMnist::FashionMnist(const FashionMnistOptions& options)
+    : ImageDataset("fashion_mnist " + options.images_file(), ImageLayout{1, kSide, kSide, kClasses, options.flat},
+                   [options] { return read_fashion_mnist(options); }, options.zero_to_one, options.augment) {}
 
 }  // namespace flowlab::data

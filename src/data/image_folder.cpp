@@ -133,7 +133,7 @@ StoredImages decode_listing(const ImageFolderOptions& o, const ImageFolderListin
       pixels[i].copy_(fit_image(decode_image_file(file, o.channels), o.height, o.width, o.fit));
     }
   });
-  StoredImages stored{pixels, torch::Tensor(), static_cast<int64_t>(listing.class_names.size())};
+  StoredImages stored{pixels, torch::Tensor()};
   if (!listing.class_names.empty()) {
     std::vector<int64_t> labels;
     for (const auto& file : listing.files) labels.push_back(file.label);
@@ -252,9 +252,15 @@ ImageFolder::ImageFolder(const ImageFolderOptions& options)
     : ImageFolder(options, choose_files(options, list_image_folder(options.path))) {}
 
 ImageFolder::ImageFolder(const ImageFolderOptions& options, ImageFolderListing listing)
-    : ImageDataset("image_folder " + options.path, decode_listing(options, listing), options.zero_to_one,
+    : ImageDataset("image_folder " + options.path,
+                   ImageLayout{options.channels, options.height, options.width,
+                               static_cast<int64_t>(listing.class_names.size())},
+                   [options, listing] { return decode_listing(options, listing); }, options.zero_to_one,
                    options.augment),
       class_names_(std::move(listing.class_names)),
-      files_(paths_of(listing)) {}
+      files_(paths_of(listing)) {
+  // Known before decoding, so said at once.
+  if (files_.empty()) throw Error("image_folder " + options.path + ": no images of the chosen split and classes");
+}
 
 }  // namespace flowlab::data

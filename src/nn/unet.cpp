@@ -23,6 +23,17 @@ struct Plan {
   StagePlan middle;
 };
 
+// Without autograd (sampling, evaluation) nothing keeps a block's intermediates, so activations
+// and sums overwrite tensors the block just made: fewer large buffers alive and allocated per
+// forward. With autograd the out-of-place ops keep what backward needs.
+bool may_overwrite() { return !torch::GradMode::is_enabled(); }
+
+// silu(h), overwriting h (a tensor nothing else holds) when allowed.
+torch::Tensor silu_of_fresh(torch::Tensor h) { return may_overwrite() ? torch::silu_(h) : torch::silu(h); }
+
+// a + b, overwriting a (a tensor nothing else holds) when allowed.
+torch::Tensor add_to_fresh(torch::Tensor a, const torch::Tensor& b) { return may_overwrite() ? a.add_(b) : a + b; }
+
 bool has_attention(const UNetOptions& o, int64_t side) {
   return std::find(o.attention_resolutions.begin(), o.attention_resolutions.end(), side) !=
          o.attention_resolutions.end();
@@ -97,7 +108,7 @@ class ResidualBlock : public UNetBlock {
   }
 
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& embedding) override {
-    torch::Tensor h = torch::silu(norm_in_->forward(x));
+    torch::Tensor h = silu_of_fresh(norm_in_->forward(x));
     torch::Tensor skip = x;
     if (resample_ != 0) {
       h = resample(h);
@@ -107,12 +118,13 @@ class ResidualBlock : public UNetBlock {
     const torch::Tensor e = embedding_->forward(torch::silu(embedding)).unsqueeze(-1).unsqueeze(-1);
     if (scale_shift_) {
       const auto parts = e.chunk(2, 1);
-      h = torch::silu(norm_out_->forward(h) * (1 + parts[0]) + parts[1]);
+      h = silu_of_fresh(may_overwrite() ? norm_out_->forward(h).mul_(1 + parts[0]).add_(parts[1])
+                                        : norm_out_->forward(h) * (1 + parts[0]) + parts[1]);
     } else {
-      h = torch::silu(norm_out_->forward(h + e));
+      h = silu_of_fresh(norm_out_->forward(add_to_fresh(h, e)));
     }
     h = conv_out_->forward(torch::dropout(h, dropout_, is_training()));
-    return (skip_ ? skip_->forward(skip) : skip) + h;
+    return add_to_fresh(h, skip_ ? skip_->forward(skip) : skip);
   }
 
  private:
@@ -146,7 +158,7 @@ class AttentionBlock : public UNetBlock {
     const torch::Tensor logits = torch::matmul((qkv[0] * scale).transpose(-1, -2), qkv[1] * scale);  // [B, h, L, L]
     const torch::Tensor weights = torch::softmax(logits, -1);
     const torch::Tensor mixed = torch::matmul(qkv[2], weights.transpose(-1, -2));  // [B, h, d, L]
-    return x + projection_->forward(mixed.reshape(x.sizes()));
+    return add_to_fresh(projection_->forward(mixed.reshape(x.sizes())), x);
   }
 
  private:
@@ -314,7 +326,7 @@ torch::Tensor UNet::forward(const torch::Tensor& x, const torch::Tensor& t, cons
     h = run(stage, torch::cat({h, skips.back()}, 1), embedding);
     skips.pop_back();
   }
-  return output_->forward(torch::silu(output_norm_->forward(h)));
+  return output_->forward(silu_of_fresh(output_norm_->forward(h)));
 }
 
 }  // namespace flowlab::nn

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "flowlab/core/error.h"
+#include "flowlab/data/image_dataset.h"
 #include "flowlab/train/checkpoint.h"
 #include "flowlab/train/distill_classifier_task.h"
 #include "flowlab/train/ema.h"
@@ -92,28 +93,22 @@ LoadedClassifier load_classifier(const TeacherOptions& teacher) {
   return LoadedClassifier{network, run.experiment->config.section("data").clone()};
 }
 
-namespace {
-
-std::string pixel_range(const config::Node& data_config) {
-  config::Node copy = data_config.clone();
-  return copy.has("pixel_range") ? copy.require<std::string>("pixel_range") : "minus_one_to_one";
-}
-
-}  // namespace
-
 void check_classifier_input(nn::Classifier& classifier, const data::Dataset& data, const config::Node& data_config,
                             const config::Node* trained_on, const config::Node& node, const std::string& key,
                             torch::Device device) {
-  if (trained_on && pixel_range(*trained_on) != pixel_range(data_config)) {
-    node.fail(key, "the classifier was trained on pixel_range " + pixel_range(*trained_on) + ", this data has " +
-                       pixel_range(data_config));
+  const std::string trained_range = trained_on ? data::pixel_range_of(*trained_on).name : "";
+  const std::string data_range = data::pixel_range_of(data_config).name;
+  if (trained_on && trained_range != data_range) {
+    node.fail(key, "the classifier was trained on pixel_range " + trained_range + ", this data has " + data_range);
   }
   torch::NoGradGuard no_grad;
-  auto gen = data::make_generator(0);
   const bool was_training = classifier.is_training();
   classifier.eval();
+  // Points of the data's shape, not drawn ones: the check must not read the data's files.
+  std::vector<int64_t> shape = data.sample_shape();
+  shape.insert(shape.begin(), 2);
   try {
-    classifier.forward(data.sample(2, gen).x.to(device));
+    classifier.forward(torch::zeros(shape, torch::TensorOptions().device(device)));
   } catch (const c10::Error& e) {
     classifier.train(was_training);
     node.fail(key, std::string("the classifier does not take this data's points: ") + e.what_without_backtrace());

@@ -82,7 +82,6 @@ TEST(Cifar10, RecordsAreLabelThenRedGreenBluePlanes) {
   ASSERT_EQ(read.pixels.sizes(), torch::IntArrayRef({2, 3, 32, 32}));
   EXPECT_EQ(read.pixels.scalar_type(), torch::kUInt8);
   EXPECT_TRUE(torch::equal(read.labels, torch::tensor({3, 9}, torch::kInt64)));
-  EXPECT_EQ(read.num_classes, 10);
   EXPECT_TRUE(torch::equal(read.pixels[0], cifar_test_pixels(0, 1)[0]));
   EXPECT_EQ(read.pixels[1][0][0][0].item<int64_t>(), 11);
   EXPECT_EQ(read.pixels[1][1][0][0].item<int64_t>(), 22);

@@ -271,8 +271,11 @@ TEST(ImageFolder, BadFilesAndLayoutsGiveErrorsNamingThem) {
   write_test_image(dir.file("labelled/a/x.png"), 2, 2, 3, constant(1));
   write_test_image(dir.file("labelled/b/y.png"), 2, 2, 3, constant(1));
 
-  const std::string corrupt =
-      thrown_message<Error>([&] { make_dataset(folder_yaml(dir.file("corrupt"), "size: 2\n")); });
+  // Images are decoded on first use; the shape and classes are known before.
+  auto corrupt_folder = make_dataset(folder_yaml(dir.file("corrupt"), "size: 2\n"));
+  EXPECT_EQ(corrupt_folder->sample_shape(), (std::vector<int64_t>{3, 2, 2}));
+  EXPECT_EQ(corrupt_folder->num_classes(), 0);
+  const std::string corrupt = thrown_message<Error>([&] { corrupt_folder->size(); });
   EXPECT_NE(corrupt.find(dir.file("corrupt/bad.png") + ": cannot decode image"), std::string::npos) << corrupt;
 
   const std::vector<std::tuple<std::string, std::string, std::string>> config_cases = {

@@ -122,6 +122,29 @@ TEST(UNet, ClassConditionalWithANullClass) {
   EXPECT_THROW(unconditional->forward(x, t, data::Condition{torch::tensor({0, 1, 2}, torch::kLong)}), c10::Error);
 }
 
+// Without autograd the blocks overwrite their own intermediates (less memory when sampling); the
+// field must be bit for bit the one computed with autograd, for every kind of block and both
+// time conditionings, and the input must be left as it was.
+TEST(UNet, ForwardWithoutAutogradEqualsForwardWithAutograd) {
+  for (const std::string extra : {"", "scale_shift: false\n", "resblock_updown: true\nnum_classes: 2\n"}) {
+    SCOPED_TRACE(extra);
+    auto net = build(std::string(kSmall) + extra, {2, 8, 8}, 2);
+    randomize(*net, 4);
+    net->eval();
+    const auto x = torch::randn({3, 2, 8, 8});
+    const auto x_before = x.clone();
+    const auto t = torch::rand({3});
+    const data::Condition labels =
+        net->num_classes() > 0 ? data::Condition{torch::tensor({0, 1, 0}, torch::kLong)} : data::Condition{};
+    const auto with_autograd = net->forward(x, t, labels);
+    ASSERT_TRUE(with_autograd.requires_grad());
+    torch::NoGradGuard no_grad;
+    const auto without = net->forward(x, t, labels);
+    EXPECT_TRUE(torch::equal(without, with_autograd.detach()));
+    EXPECT_TRUE(torch::equal(x, x_before));
+  }
+}
+
 TEST(UNet, FitsOneBatch) {
   torch::manual_seed(0);
   auto net = build(kSmall, {1, 8, 8});

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "flowlab/config/node.h"
-#include "flowlab/data/dataset.h"
 #include "flowlab/data/image_augment.h"
+#include "flowlab/data/image_dataset.h"
 
 namespace flowlab::data {
 
@@ -40,31 +40,12 @@ struct FashionMnistOptions {
   std::string labels_file() const;
 };
 
-class FashionMnist : public Dataset {
+class FashionMnist : public ImageDataset {
  public:
   static constexpr int64_t kSide = 28;
   static constexpr int64_t kClasses = 10;
 
   explicit FashionMnist(const FashionMnistOptions& options);
-  std::vector<int64_t> sample_shape() const override;
-  /// Images with replacement, augmented, as float32, with their int64 labels.
-  Batch sample(int64_t n, at::Generator& gen) const override;
-  int64_t num_classes() const override { return kClasses; }
-
-  int64_t size() const override { return images_.size(0); }
-  /// Stored images begin .. end - 1, never augmented.
-  Batch rows(int64_t begin, int64_t end) const override;
-  /// 8-bit pixels: 1/127.5 in [-1, 1], 1/255 in [0, 1].
-  double quantisation_step() const override { return options_.zero_to_one ? 1.0 / 255.0 : 1.0 / 127.5; }
-  /// Raw pixels uint8 [N, 784] and labels int64 [N] of the kept classes.
-  const torch::Tensor& images() const { return images_; }
-  const torch::Tensor& labels() const { return labels_; }
-  /// Pixels -> the configured range and shape, for any uint8 [B, 784] rows.
-  torch::Tensor to_float(const torch::Tensor& pixels) const;
-
- private:
-  FashionMnistOptions options_;
-  torch::Tensor images_, labels_;
 };
 
 }  // namespace flowlab::data
