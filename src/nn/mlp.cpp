@@ -79,7 +79,7 @@ torch::Tensor Mlp::embed(const torch::Tensor& t, const data::Condition& conditio
   return e + class_embedding_->forward(class_rows(condition, options_.num_classes, batch, t.device()));
 }
 
-torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+torch::Tensor Mlp::features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
   TORCH_CHECK(x.dim() >= 2 && t.dim() == 1 && t.size(0) == x.size(0), "mlp: x ", x.sizes(), " and t ", t.sizes(),
               " must share the batch dimension");
   torch::Tensor h = torch::cat({x.flatten(1), embed(t, condition, x.size(0)).to(x.dtype())}, 1);
@@ -87,6 +87,11 @@ torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t, const
     torch::Tensor next = activate(options_.activation, hidden_[i]->forward(h));
     h = residual_[i] ? h + next : next;
   }
+  return h;
+}
+
+torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+  const torch::Tensor h = features(x, t, condition);
   if (scalars_) return output_->forward(h);
   std::vector<int64_t> shape = x.sizes().vec();
   shape[1] *= outputs();  // heads stacked along dimension 1, each laid out like x

@@ -59,6 +59,10 @@ paths::Predictions Model::forward(const torch::Tensor& x, const torch::Tensor& t
   return out;
 }
 
+torch::Tensor Model::features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+  return networks_.front()->features(x, t, condition);
+}
+
 void resolve_num_classes(config::Node& model_node, int64_t data_classes) {
   // An energy network's classes sit in the section of the network it wraps.
   const bool wraps = model_node.has("type") && model_node.has("network");

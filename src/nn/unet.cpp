@@ -305,7 +305,7 @@ torch::Tensor UNet::run(const Stage& stage, torch::Tensor h, const torch::Tensor
   return h;
 }
 
-torch::Tensor UNet::forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+UNet::Encoded UNet::encode(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
   TORCH_CHECK(x.dim() == 4 && t.dim() == 1 && t.size(0) == x.size(0), "unet: x [B, C, H, W] ", x.sizes(),
               " and t [B] ", t.sizes(), " expected");
   torch::Tensor embedding = time_out_->forward(torch::silu(time_in_->forward(time_features_->forward(t))));
@@ -322,8 +322,19 @@ torch::Tensor UNet::forward(const torch::Tensor& x, const torch::Tensor& t, cons
     skips.push_back(h);
   }
   h = run(middle_, h, embedding);
+  return Encoded{embedding, h, std::move(skips)};
+}
+
+torch::Tensor UNet::features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+  return encode(x, t, condition).h;
+}
+
+torch::Tensor UNet::forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+  Encoded encoded = encode(x, t, condition);
+  torch::Tensor h = std::move(encoded.h);
+  std::vector<torch::Tensor>& skips = encoded.skips;
   for (const Stage& stage : decoder_) {
-    h = run(stage, torch::cat({h, skips.back()}, 1), embedding);
+    h = run(stage, torch::cat({h, skips.back()}, 1), encoded.embedding);
     skips.pop_back();
   }
   return output_->forward(silu_of_fresh(output_norm_->forward(h)));

@@ -70,14 +70,6 @@ std::map<std::string, double> ClassifierTask::evaluate(uint64_t seed) {
   return {{"accuracy", s.accuracy}, {"nll", s.nll}, {"ece", s.ece}, {"eval_points", static_cast<double>(s.points)}};
 }
 
-TeacherOptions TeacherOptions::read(config::Node& node) {
-  TeacherOptions o;
-  o.run = node.require<std::string>("run", "run directory of the trained network");
-  const std::string checkpoint = node.get<std::string>("checkpoint", "", "checkpoint file; \"\" for the newest");
-  if (!checkpoint.empty()) o.checkpoint = checkpoint;
-  return o;
-}
-
 LoadedClassifier load_classifier(const TeacherOptions& teacher) {
   LoadedRun run = load_run(teacher.run, {}, teacher.checkpoint);
   std::shared_ptr<nn::Classifier> network;

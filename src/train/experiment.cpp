@@ -157,7 +157,7 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   config.check_all_used();
 }
 
-void Experiment::build_flow_components() {
+void Experiment::build_flow_components(const std::string& objective_section) {
   config::Node data_node = config.section("data", "the data x1");
   data = data::dataset_registry().create(data_node);
   const auto shape = data->sample_shape();
@@ -198,7 +198,7 @@ void Experiment::build_flow_components() {
                                           std::to_string(data->num_classes()));
   }
 
-  config::Node objective_node = config.section("objective", "the training loss");
+  config::Node objective_node = config.section(objective_section, "the training loss");
   objective = objectives::objective_registry().create(objective_node);
   try {
     objective->check_path(*path);

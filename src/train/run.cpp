@@ -10,6 +10,14 @@
 
 namespace flowlab::train {
 
+TeacherOptions TeacherOptions::read(config::Node& node) {
+  TeacherOptions o;
+  o.run = node.require<std::string>("run", "run directory of the trained network");
+  const std::string checkpoint = node.get<std::string>("checkpoint", "", "checkpoint file; \"\" for the newest");
+  if (!checkpoint.empty()) o.checkpoint = checkpoint;
+  return o;
+}
+
 LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& overrides,
                    const std::optional<std::string>& checkpoint) {
   const std::string config_file = run_dir + "/config.yaml";

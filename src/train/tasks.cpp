@@ -10,6 +10,7 @@
 #include "flowlab/train/distill_classifier_task.h"
 #include "flowlab/train/evaluation.h"
 #include "flowlab/train/experiment.h"
+#include "flowlab/train/onestep_distill_task.h"
 #include "flowlab/train/task.h"
 
 namespace flowlab::train {
@@ -103,7 +104,9 @@ Registry<Task, Experiment&>& task_registry() {
   return registry;
 }
 
-bool is_flow_task(const std::string& name) { return name == "flow_matching" || name == "monge_map"; }
+bool is_flow_task(const std::string& name) {
+  return name == "flow_matching" || name == "monge_map" || name == "onestep_distill";
+}
 
 void register_builtin_tasks() {
   task_registry().add(
@@ -130,6 +133,14 @@ void register_builtin_tasks() {
           objective.fail("type", "objective monge_map goes with task: monge_map");
         }
         return std::make_unique<FlowMatchingTask>(exp);
+      },
+      [](config::Node&) {});
+  task_registry().add(
+      "onestep_distill",
+      "a one-step generator G(z) = z + b(z, 0) distilled from a flow run by f-divergence distribution matching "
+      "(f-distill; reverse_kl is DMD2): fake score, discriminator on the teacher's features, GAN term",
+      [](config::Node&, Experiment& exp) -> std::unique_ptr<Task> {
+        return std::make_unique<OnestepDistillTask>(exp);
       },
       [](config::Node&) {});
   task_registry().add(

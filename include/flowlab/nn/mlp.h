@@ -30,6 +30,9 @@ class Mlp : public Network {
   Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs = 1, bool scalars = false);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
                         const data::Condition& condition = {}) override;
+  /// The last hidden layer's activations [B, W].
+  torch::Tensor features(const torch::Tensor& x, const torch::Tensor& t,
+                         const data::Condition& condition = {}) override;
 
  private:
   /// embed(t), plus the class embedding of the condition (the null class when it is empty).

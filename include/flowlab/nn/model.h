@@ -41,6 +41,8 @@ class Model : public torch::nn::Module {
   /// model reads `condition` (empty: its unconditional fields).
   paths::Predictions forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition = {});
   const std::vector<paths::Prediction>& predictions() const { return options_.predicts; }
+  /// The first network's trunk features at (x, t, condition) (Network::features).
+  torch::Tensor features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition = {});
   /// Classes of a class-conditional model; 0 when unconditional.
   int64_t num_classes() const { return networks_.front()->num_classes(); }
 

@@ -21,6 +21,11 @@ class Network : public torch::nn::Module {
   explicit Network(int64_t outputs, int64_t num_classes = 0) : outputs_(outputs), num_classes_(num_classes) {}
   virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
                                 const data::Condition& condition = {}) = 0;
+  /// What the trunk computes at (x, t, condition) before the output layers: the features a
+  /// discriminator head reads (f-distill puts its head on the teacher's). [B, W] for an MLP (its
+  /// last hidden layer), [B, C, h, w] for a U-Net (its middle block). Throws Error for networks
+  /// without such features.
+  virtual torch::Tensor features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition = {});
   /// Fields computed at once (heads sharing one trunk).
   int64_t outputs() const { return outputs_; }
   /// Classes of a class-conditional network; 0 for an unconditional one.

@@ -68,6 +68,9 @@ class UNet : public Network {
   UNet(const UNetOptions& options, const SampleShape& shape, int64_t outputs = 1);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
                         const data::Condition& condition = {}) override;
+  /// The middle block's output [B, C, H / 2^(levels - 1), W / 2^(levels - 1)].
+  torch::Tensor features(const torch::Tensor& x, const torch::Tensor& t,
+                         const data::Condition& condition = {}) override;
 
   /// Every width a GroupNorm of this U-Net normalises, for `in_channels` input channels and
   /// feature-map side `side` (config checks: `groups` must divide each).
@@ -76,6 +79,13 @@ class UNet : public Network {
  private:
   using Stage = std::vector<std::shared_ptr<UNetBlock>>;  // blocks between two skip connections
   torch::Tensor run(const Stage& stage, torch::Tensor h, const torch::Tensor& embedding) const;
+  /// The time (and class) embedding, and the encoder and middle block: the middle block's output
+  /// and the skip connections.
+  struct Encoded {
+    torch::Tensor embedding, h;
+    std::vector<torch::Tensor> skips;
+  };
+  Encoded encode(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition);
 
   UNetOptions options_;
   std::shared_ptr<TimeEmbeddingImpl> time_features_;

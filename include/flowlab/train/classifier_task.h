@@ -18,6 +18,7 @@
 #include "flowlab/nn/classifier.h"
 #include "flowlab/train/classification.h"
 #include "flowlab/train/held_out.h"
+#include "flowlab/train/run.h"
 #include "flowlab/train/task.h"
 
 namespace flowlab::train {
@@ -44,13 +45,6 @@ class ClassifierTask : public Task {
   double label_smoothing_ = 0.0;
 };
 
-/// Where a trained network comes from inside another run's config (`teacher: {run: DIR,
-/// checkpoint: FILE}`).
-struct TeacherOptions {
-  std::string run;                        ///< the run directory
-  std::optional<std::string> checkpoint;  ///< default: its newest
-  static TeacherOptions read(config::Node& node);
-};
 
 /// A classifier run's network, loaded and in eval mode, with the data config it was trained on
 /// (whose pixel range a user of its network must share).

@@ -135,8 +135,9 @@ class Experiment {
 
   /// The components of a flow task (data, source, path, model and its EMA, coupling, objective,
   /// optimizer, schedule, sample and eval options, metrics), from their config sections; the
-  /// flow tasks call it first. Null for other tasks.
-  void build_flow_components();
+  /// flow tasks call it first. Null for other tasks. The objective (the path regression loss)
+  /// comes from the section `objective_section`.
+  void build_flow_components(const std::string& objective_section = "objective");
   /// Whether the run is a flow task's (it has a model on a path to sample).
   bool has_flow() const { return path != nullptr; }
 

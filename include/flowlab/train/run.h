@@ -10,6 +10,15 @@
 
 namespace flowlab::train {
 
+/// Where a trained network comes from inside another run's config (`teacher: {run: DIR,
+/// checkpoint: FILE}`, `eval.features: {run: DIR}`).
+struct TeacherOptions {
+  std::string run;                        ///< the run directory
+  std::optional<std::string> checkpoint;  ///< default: its newest
+  /// Reads run and checkpoint (other keys of the section are the caller's).
+  static TeacherOptions read(config::Node& node);
+};
+
 struct LoadedRun {
   std::unique_ptr<Experiment> experiment;
   std::string checkpoint;  ///< the file loaded
