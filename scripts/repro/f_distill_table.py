@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The f-distill mode-coverage table of scripts/repro/f_distill_2d.sh.
 
-  f_distill_table.py OUT DIVERGENCE...
+  f_distill_table.py OUT "SEED..." DIVERGENCE...
 
-For the uniform and unequal teachers and each divergence's one-step generator: the share of
-samples whose nearest centre is mode k (modes ordered as the weights), the modes dropped (share
-below half the weight), the total variation between shares and weights, and the energy distance
-of eval.json.
+For the uniform and unequal teachers (OUT/uniform, OUT/unequal) and each divergence's one-step
+generators (OUT/<teacher>_<divergence>_s<seed>): the share of samples whose nearest centre is
+mode k (modes ordered as the weights), the modes dropped (share below half the weight), the
+total variation between shares and weights, and the energy distance of eval.json; mean and,
+over several seeds, +- the standard deviation.
 """
 import json
 import math
@@ -23,26 +24,37 @@ def shares(samples):
     return np.bincount(nearest, minlength=8) / len(samples)
 
 
-def row(out, name, label, weights):
-    x = np.load(f"{out}/{name}/samples.npy")
-    s = shares(x)
+def scores(out, name, weights):
+    s = shares(np.load(f"{out}/{name}/samples.npy"))
     w = np.array(weights)
-    dropped = int((s < 0.5 * w).sum())
-    tv = 0.5 * np.abs(s - w).sum()
     energy = json.load(open(f"{out}/{name}/eval.json"))["energy_distance"]
-    cells = " ".join(f"{v:.3f}" for v in s)
-    return f"| {label} | {cells} | {dropped} | {tv:.3f} | {energy:.4f} |"
+    return s, float((s < 0.5 * w).sum()), 0.5 * float(np.abs(s - w).sum()), energy
+
+
+def cell(values, digits):
+    v = np.array(values)
+    if len(v) == 1:
+        return f"{v[0]:.{digits}f}"
+    return f"{v.mean():.{digits}f} +- {v.std(ddof=1):.{digits}f}"
+
+
+def row(out, names, label, weights):
+    results = [scores(out, n, weights) for n in names]
+    mass = np.mean([r[0] for r in results], axis=0)
+    cells = " ".join(f"{v:.3f}" for v in mass)
+    return (f"| {label} | {cells} | {cell([r[1] for r in results], 1)} | {cell([r[2] for r in results], 3)} "
+            f"| {cell([r[3] for r in results], 4)} |")
 
 
 def main():
-    out, divergences = sys.argv[1], sys.argv[2:]
+    out, seeds, divergences = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
     for teacher, weights in WEIGHTS.items():
         print(f"\n{teacher} weights: " + " ".join(f"{w:g}" for w in weights) + "\n")
-        print("| model | mass per mode (k = 0..7) | modes dropped | TV to weights | energy distance |")
+        print("| model | mean mass per mode (k = 0..7) | modes dropped | TV to weights | energy distance |")
         print("|---|---|---|---|---|")
-        print(row(out, teacher, "teacher (dopri5)", weights))
+        print(row(out, [teacher], "teacher (dopri5, NFE ~700)", weights))
         for d in divergences:
-            print(row(out, f"{teacher}_{d}", f"one step, {d}", weights))
+            print(row(out, [f"{teacher}_{d}_s{s}" for s in seeds], f"one step, {d}", weights))
 
 
 if __name__ == "__main__":

@@ -107,12 +107,17 @@ class ResidualBlock : public UNetBlock {
     }
   }
 
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& embedding) override {
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& embedding) override {
     torch::Tensor h = silu_of_fresh(norm_in_->forward(x));
-    torch::Tensor skip = x;
-    if (resample_ != 0) {
-      h = resample(h);
-      skip = resample(skip);
+    if (resample_ != 0) h = resample(h);
+    // The input returns only in the skip connection. When that is a 1x1 convolution or a
+    // downsampling (no larger than the input), it is computed now and the input let go of, so
+    // a wide input (a decoder's concatenation) is not held through the block's convolutions.
+    torch::Tensor skip;
+    if (skip_ || resample_ < 0) {
+      skip = resample_ != 0 ? resample(x) : x;
+      if (skip_) skip = skip_->forward(skip);
+      x = torch::Tensor();
     }
     h = conv_in_->forward(h);
     const torch::Tensor e = embedding_->forward(torch::silu(embedding)).unsqueeze(-1).unsqueeze(-1);
@@ -124,7 +129,8 @@ class ResidualBlock : public UNetBlock {
       h = silu_of_fresh(norm_out_->forward(add_to_fresh(h, e)));
     }
     h = conv_out_->forward(torch::dropout(h, dropout_, is_training()));
-    return add_to_fresh(h, skip_ ? skip_->forward(skip) : skip);
+    if (!skip.defined()) skip = resample_ != 0 ? resample(x) : x;
+    return add_to_fresh(h, skip);
   }
 
  private:
@@ -149,7 +155,7 @@ class AttentionBlock : public UNetBlock {
     zero_parameters(*projection_);
   }
 
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override {
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor&) override {
     const int64_t batch = x.size(0), width = x.size(1), pixels = x.size(2) * x.size(3);
     const int64_t head_width = width / heads_;
     const auto qkv = qkv_->forward(norm_->forward(x)).reshape({batch, 3, heads_, head_width, pixels}).unbind(1);
@@ -172,7 +178,7 @@ class Downsample : public UNetBlock {
   explicit Downsample(int64_t width) {
     conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, width, 3).stride(2).padding(1)));
   }
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return conv_->forward(x); }
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor&) override { return conv_->forward(x); }
 
  private:
   torch::nn::Conv2d conv_{nullptr};
@@ -183,7 +189,7 @@ class Upsample : public UNetBlock {
   explicit Upsample(int64_t width) {
     conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, width, 3).padding(1)));
   }
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return conv_->forward(upsample(x)); }
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor&) override { return conv_->forward(upsample(x)); }
 
  private:
   torch::nn::Conv2d conv_{nullptr};
@@ -301,7 +307,7 @@ UNet::UNet(const UNetOptions& options, const SampleShape& shape, int64_t outputs
 }
 
 torch::Tensor UNet::run(const Stage& stage, torch::Tensor h, const torch::Tensor& embedding) const {
-  for (const auto& block : stage) h = block->forward(h, embedding);
+  for (const auto& block : stage) h = block->forward(std::move(h), embedding);
   return h;
 }
 
@@ -334,8 +340,11 @@ torch::Tensor UNet::forward(const torch::Tensor& x, const torch::Tensor& t, cons
   torch::Tensor h = std::move(encoded.h);
   std::vector<torch::Tensor>& skips = encoded.skips;
   for (const Stage& stage : decoder_) {
-    h = run(stage, torch::cat({h, skips.back()}, 1), encoded.embedding);
+    // The stage owns its input: h and the skip are let go of before it runs.
+    torch::Tensor input = torch::cat({h, skips.back()}, 1);
+    h = torch::Tensor();
     skips.pop_back();
+    h = run(stage, std::move(input), encoded.embedding);
   }
   return output_->forward(silu_of_fresh(output_norm_->forward(h)));
 }

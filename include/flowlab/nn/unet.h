@@ -59,7 +59,8 @@ struct UNetOptions {
 /// One block of the U-Net: a residual block (reads the embedding), attention or a resampler.
 class UNetBlock : public torch::nn::Module {
  public:
-  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& embedding) = 0;
+  /// Takes its input by value: a block may let it go once it is no longer needed.
+  virtual torch::Tensor forward(torch::Tensor x, const torch::Tensor& embedding) = 0;
 };
 
 class UNet : public Network {
