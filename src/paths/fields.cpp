@@ -69,4 +69,19 @@ torch::Tensor noise_level(const Path& path, const torch::Tensor& t) {
   return c.gamma;
 }
 
+torch::Tensor times_of_noise_ratio(const Path& path, const torch::Tensor& sigma) {
+  const torch::Tensor target = sigma.to(torch::kFloat64);
+  TORCH_CHECK((target > 0).all().item<bool>(), "times_of_noise_ratio: sigma must be > 0");
+  torch::Tensor lo = torch::zeros_like(target), hi = torch::ones_like(target);
+  // 60 halvings leave an interval below float64's resolution of [0, 1].
+  for (int i = 0; i < 60; ++i) {
+    const torch::Tensor mid = 0.5 * (lo + hi);
+    const torch::Tensor ratio = noise_level(path, mid) / path.at(mid).beta;
+    const torch::Tensor noisier = ratio > target;  // the ratio falls with t: the time is later
+    lo = torch::where(noisier, mid, lo);
+    hi = torch::where(noisier, hi, mid);
+  }
+  return 0.5 * (lo + hi);
+}
+
 }  // namespace flowlab::paths

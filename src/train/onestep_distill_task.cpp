@@ -77,6 +77,13 @@ FDistillOptions FDistillOptions::read(config::Node& node) {
   o.t_min = node.get<double>("t_min", o.t_min, "smallest noising time (0 is noise, 1 data)");
   o.t_max = node.get<double>("t_max", o.t_max, "largest noising time");
   node.expect(0 <= o.t_min && o.t_min < o.t_max && o.t_max <= 1, "t_max", "0 <= t_min < t_max <= 1");
+  o.karras_times = node.get_choice("time_sampler", "uniform", {"uniform", "karras"},
+                                   "uniform in [t_min, t_max], or the reference code's Karras sigma grid") == "karras";
+  o.sigma_min = node.get<double>("sigma_min", o.sigma_min, "karras: smallest sigma of the grid");
+  o.sigma_max = node.get<double>("sigma_max", o.sigma_max, "karras: largest sigma of the grid");
+  node.expect(0 < o.sigma_min && o.sigma_min < o.sigma_max, "sigma_max", "0 < sigma_min < sigma_max");
+  o.rho = node.get<double>("rho", o.rho, "karras: the grid's exponent");
+  node.expect(o.rho > 0, "rho", "a number > 0");
   return o;
 }
 
@@ -212,7 +219,24 @@ torch::Tensor OnestepDistillTask::fake_data_estimate(const torch::Tensor& x_t, c
   return exp_.path->to_data(out.front().first, out.front().second, x_t, t);
 }
 
-torch::Tensor OnestepDistillTask::draw_times(int64_t n, at::Generator& gen) const {
+torch::Tensor OnestepDistillTask::draw_times(int64_t n, at::Generator& gen) {
+  if (options_.karras_times) {
+    if (!karras_times_.defined()) {
+      // EDM's grid sigma_i = (smax^(1/rho) + i / 999 (smin^(1/rho) - smax^(1/rho)))^rho, i = 0..999,
+      // of which the reference code draws indices 2..998; its time bins span those times.
+      const torch::Tensor i = torch::arange(2, 999, torch::kFloat64);
+      const double a = std::pow(options_.sigma_max, 1 / options_.rho), b = std::pow(options_.sigma_min, 1 / options_.rho);
+      const torch::Tensor sigma = torch::pow(a + i / 999.0 * (b - a), options_.rho);
+      karras_times_ = paths::times_of_noise_ratio(*exp_.path, sigma).to(torch::kFloat32);
+      // The bins move to the grid's time range; their means (restored by a resume) stay.
+      const torch::Tensor means = normaliser_.means(), seen = normaliser_.seen();
+      normaliser_ = distill::RatioNormaliser(options_.ratio_bins, options_.ratio_ema, karras_times_.min().item<double>(),
+                                             karras_times_.max().item<double>() + 1e-6);
+      normaliser_.load(means, seen);
+    }
+    const torch::Tensor index = torch::randint(0, karras_times_.size(0), {n}, gen, torch::TensorOptions().dtype(torch::kLong));
+    return karras_times_.index_select(0, index).to(exp_.device);
+  }
   const torch::Tensor u = torch::rand({n}, gen, torch::TensorOptions().dtype(torch::kFloat32));
   return (options_.t_min + (options_.t_max - options_.t_min) * u).to(exp_.device);
 }

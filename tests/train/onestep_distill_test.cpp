@@ -90,11 +90,13 @@ TEST(OnestepDistill, ReverseKlGeneratorTakesTheTeachersMeanAndCovarianceInOneSte
   EXPECT_TRUE(torch::allclose(again.x, samples.x, 1e-5, 1e-5));
 }
 
+// With the reference code's Karras time grid.
 TEST(OnestepDistill, JensenShannonTrainsTheDiscriminatorAndWeightsByTheRatio) {
   testing::TempDir dir;
   train_teacher(dir.path());
   config::Node config = config::Node::parse(
-      student_yaml(dir.path(), "{type: f_distill, divergence: jensen_shannon, fake_score_updates: 2}", 300),
+      student_yaml(dir.path(),
+                   "{type: f_distill, divergence: jensen_shannon, fake_score_updates: 2, time_sampler: karras}", 300),
       "student.yaml");
   Experiment exp(config);
   Trainer(exp).run(false);
@@ -108,7 +110,8 @@ TEST(OnestepDistill, JensenShannonTrainsTheDiscriminatorAndWeightsByTheRatio) {
   EXPECT_TRUE(torch::allclose(got.mean, torch::tensor({1.0, -2.0}, torch::kFloat64), 0, 0.3)) << got.mean;
   // Resuming continues from the checkpoint (the ratio bins are part of its state).
   config::Node more = config::Node::parse(
-      student_yaml(dir.path(), "{type: f_distill, divergence: jensen_shannon, fake_score_updates: 2}", 310),
+      student_yaml(dir.path(),
+                   "{type: f_distill, divergence: jensen_shannon, fake_score_updates: 2, time_sampler: karras}", 310),
       "student.yaml");
   Experiment resumed(more);
   EXPECT_NO_THROW(Trainer(resumed).run(true));

@@ -45,5 +45,10 @@ ModelFn guided(ModelFn model, double weight);
 /// The noise level of x_t given the data: sqrt(alpha^2 + gamma^2) on Gaussian-source paths
 /// (x0 is noise there), gamma on two-sided ones.
 torch::Tensor noise_level(const Path& path, const torch::Tensor& t);
+/// The times t at which the path's noise-to-signal ratio noise_level(t) / beta(t) equals each
+/// sigma (> 0): EDM's sigma of x_t / beta = x1 + sigma eps. The ratio falls from infinity at
+/// t = 0 to 0 at t = 1 on the paths of this library; found by bisection to float64 precision.
+/// sigma [K] -> t [K] (float64).
+torch::Tensor times_of_noise_ratio(const Path& path, const torch::Tensor& sigma);
 
 }  // namespace flowlab::paths

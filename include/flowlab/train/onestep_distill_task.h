@@ -14,8 +14,10 @@
 //     r1_weight: 1.0                  # approximate R1: (l(x_real) - l(x_real + r1_noise e))^2
 //     r1_noise: 0.1
 //     fake_score_updates: 5           # fake score and discriminator steps per generator step
-//     t_min: 0.02                     # the noising times t ~ U[t_min, t_max] (0: noise, 1: data)
-//     t_max: 0.98
+//     time_sampler: uniform           # uniform: t ~ U[t_min, t_max] (0: noise, 1: data); karras: the
+//     t_min: 0.02                     #   reference code's: an index uniform in 2..998 of EDM's 1000
+//     t_max: 0.98                     #   Karras sigmas (sigma_min 0.002, sigma_max 80, rho 7), each
+//                                     #   the time where the path's noise-to-signal ratio is sigma
 //
 // G(z) = z + b(z, 0): one Euler step of the generator network's velocity over the whole path,
 // so `flowlab sample` draws with {solver: euler, steps: 1} (NFE 1), and the generator has the
@@ -56,6 +58,8 @@ struct FDistillOptions {
   double r1_noise = 0.1;
   int64_t fake_score_updates = 5;
   double t_min = 0.02, t_max = 0.98;
+  bool karras_times = false;
+  double sigma_min = 0.002, sigma_max = 80.0, rho = 7.0;
   /// Reads the `objective:` section (type f_distill).
   static FDistillOptions read(config::Node& node);
   /// Whether the discriminator is trained: its ratio weights every divergence but reverse KL,
@@ -87,7 +91,7 @@ class OnestepDistillTask : public Task {
   torch::Tensor fake_data_estimate(const torch::Tensor& x_t, const torch::Tensor& t, const data::Condition& c);
   /// x_t of the path between fresh noise and `x1` at times t.
   torch::Tensor noised(const torch::Tensor& x1, const torch::Tensor& t, at::Generator& gen);
-  torch::Tensor draw_times(int64_t n, at::Generator& gen) const;
+  torch::Tensor draw_times(int64_t n, at::Generator& gen);
   torch::Tensor discriminator_logits(const torch::Tensor& x_t, const torch::Tensor& t, const data::Condition& c);
 
   Experiment& exp_;
@@ -102,6 +106,7 @@ class OnestepDistillTask : public Task {
   std::unique_ptr<torch::optim::Optimizer> fake_optimizer_, discriminator_optimizer_;
   std::unique_ptr<LrSchedule> fake_schedule_, discriminator_schedule_;
   distill::RatioNormaliser normaliser_;
+  torch::Tensor karras_times_;  ///< time_sampler karras: the times of grid indices 2..998 (float32)
   double last_generator_loss_ = 0.0, last_ratio_mean_ = 0.0, last_weight_max_ = 0.0;
 };
 
