@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -327,14 +328,28 @@ TEST(Cli, EveryShippedConfigTrainsAndSamples) {
     if (e.path().extension() == ".yaml") configs.push_back(e.path());
   }
   std::sort(configs.begin(), configs.end());
+  // One-step distillations last: their teachers are the flow runs of other configs.
+  const std::regex onestep_task("(^|\\n)task: +onestep_distill");
+  std::stable_partition(configs.begin(), configs.end(), [&](const std::filesystem::path& p) {
+    return !std::regex_search(testing::read_file(p.string()), onestep_task);
+  });
   std::string classifier_run;  // the first classifier smoke run: the teacher of offline distillation
+  std::map<std::string, std::string> flow_runs;  // a config's run.name -> its smoke run
   int count = 0;
   for (const std::filesystem::path& path : configs) {
     ++count;
     const std::string name = "smoke" + std::to_string(count);
     const std::string text = testing::read_file(path.string());
+    const bool onestep = std::regex_search(text, onestep_task);
     std::string extra;
-    if (std::regex_search(text, std::regex("(^|\\n)teacher: *\\{ *run:"))) {
+    std::smatch match;
+    if (onestep) {
+      // The teacher is the smoke run of the config whose run.name is the teacher run's folder.
+      ASSERT_TRUE(std::regex_search(text, match, std::regex("teacher: *\\{ *run: *([^,}]+)"))) << path;
+      const std::string teacher = std::filesystem::path(match[1].str()).filename().string();
+      ASSERT_TRUE(flow_runs.count(teacher)) << path << ": no config with run.name " << teacher << " ran before it";
+      extra += " --set teacher.run=" + flow_runs[teacher] + " --set train.batch_size=8";
+    } else if (std::regex_search(text, std::regex("(^|\\n)teacher: *\\{ *run:"))) {
       ASSERT_FALSE(classifier_run.empty()) << path << ": no classifier config ran before it";
       extra += " --set teacher.run=" + classifier_run;
     }
@@ -349,6 +364,9 @@ TEST(Cli, EveryShippedConfigTrainsAndSamples) {
                                   " --set run.name=" + name + " --set run.threads=1 --set train.steps=20" +
                                   " --set train.eval_every=0 --set train.log_every=10" + extra);
     ASSERT_EQ(r.exit_code, 0) << path << "\n" << r.output;
+    if (std::regex_search(text, match, std::regex("(^|\\n)run: *\\{ *name: *([A-Za-z0-9_]+)"))) {
+      flow_runs[match[2].str()] = dir.path() + "/" + name;
+    }
     if (std::regex_search(text, std::regex("task: +(distill_)?classifier"))) {
       if (classifier_run.empty() && std::regex_search(text, std::regex("(^|\\n)task: +classifier"))) {
         classifier_run = dir.path() + "/" + name;
@@ -362,9 +380,10 @@ TEST(Cli, EveryShippedConfigTrainsAndSamples) {
       EXPECT_NE(r.output.find("classifier run"), std::string::npos) << r.output;
       continue;
     }
-    // A Monge map is applied once; other runs integrate with 4 steps.
-    const bool map = text.find("task:  monge_map") != std::string::npos;
-    const bool images = std::regex_search(text, std::regex("type: *unet"));
+    // A Monge map and a one-step generator are applied once; other runs integrate with 4 steps.
+    const bool map = text.find("task:  monge_map") != std::string::npos || onestep;
+    const bool images = std::regex_search(text, std::regex("type: *unet")) ||
+                        (onestep && path.string().find("/images/") != std::string::npos);
     r = run_command(flowlab() + " sample " + dir.path() + "/" + name + (images ? " --n 8" : " --n 64") +
                     (map ? "" : " --steps 4"));
     EXPECT_EQ(r.exit_code, 0) << path << "\n" << r.output;
