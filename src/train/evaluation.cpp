@@ -55,6 +55,12 @@ data::Condition point_condition(const nn::Model& model, const torch::Tensor& lab
 
 }  // namespace
 
+std::map<std::string, double> evaluate_flow_task(Experiment& exp, uint64_t seed) {
+  nn::Model& model = sampling_model(exp);
+  const GeneratedSamples samples = generate_samples(exp, model, exp.eval.n, seed);
+  return evaluate(exp, model, samples, seed + 1);
+}
+
 nn::Model& sampling_model(Experiment& exp) { return exp.sample.use_ema ? *exp.ema_model : *exp.model; }
 
 paths::ModelFn model_function(nn::Model& model) {

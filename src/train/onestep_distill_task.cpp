@@ -282,8 +282,10 @@ StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientSt
       const torch::Tensor x_real = noised(real.x.to(exp_.device), t, gen);
       fake_features = teacher_->features(noised(generated, t, gen), t, condition);
       real_features = teacher_->features(x_real, t, condition);
-      const torch::Tensor e = torch::randn(x_real.sizes(), gen, torch::TensorOptions()).to(exp_.device);
-      if (options_.r1_weight > 0) perturbed_features = teacher_->features(x_real + options_.r1_noise * e, t, condition);
+      if (options_.r1_weight > 0) {
+        const torch::Tensor e = torch::randn(x_real.sizes(), gen, torch::TensorOptions()).to(exp_.device);
+        perturbed_features = teacher_->features(x_real + options_.r1_noise * e, t, condition);
+      }
     }
     const torch::Tensor logit_real = discriminator_->forward(real_features);
     torch::Tensor loss = distill::discriminator_loss(logit_real, discriminator_->forward(fake_features));
@@ -307,7 +309,12 @@ StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientSt
     torch::Tensor h = torch::ones({batch}, x.options());
     torch::Tensor loss;
     torch::Tensor logit;
-    if (options_.needs_discriminator()) logit = discriminator_logits(x_t, t, condition);
+    if (options_.needs_discriminator()) {
+      // The ratio alone needs no graph; the GAN term backpropagates through the logit into x.
+      std::optional<torch::NoGradGuard> no_grad;
+      if (options_.gan_weight == 0) no_grad.emplace();
+      logit = discriminator_logits(x_t, t, condition);
+    }
     if (options_.divergence != distill::Divergence::kReverseKl) {
       torch::Tensor r = distill::ratio_from_logits(logit.detach());
       if (options_.normalise_ratio) r = normaliser_.normalise(r, t);
@@ -329,11 +336,7 @@ StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientSt
   return report;
 }
 
-std::map<std::string, double> OnestepDistillTask::evaluate(uint64_t seed) {
-  nn::Model& model = sampling_model(exp_);
-  const GeneratedSamples samples = generate_samples(exp_, model, exp_.eval.n, seed);
-  return train::evaluate(exp_, model, samples, seed + 1);
-}
+std::map<std::string, double> OnestepDistillTask::evaluate(uint64_t seed) { return evaluate_flow_task(exp_, seed); }
 
 TaskState OnestepDistillTask::state() const {
   TaskState out = exp_.path->state();

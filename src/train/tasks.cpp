@@ -57,11 +57,7 @@ class FlowMatchingTask : public Task {
     return report;
   }
 
-  std::map<std::string, double> evaluate(uint64_t seed) override {
-    nn::Model& model = sampling_model(exp_);
-    const GeneratedSamples samples = generate_samples(exp_, model, exp_.eval.n, seed);
-    return train::evaluate(exp_, model, samples, seed + 1);
-  }
+  std::map<std::string, double> evaluate(uint64_t seed) override { return evaluate_flow_task(exp_, seed); }
 
   TaskState state() const override { return exp_.path->state(); }
   void load_state(const TaskState& state) override { exp_.path->load_state(state); }

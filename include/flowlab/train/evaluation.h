@@ -69,6 +69,9 @@ paths::EnergyEstimate estimate_kinetic_energy(Experiment& exp, nn::Model& model,
 std::map<std::string, double> evaluate(Experiment& exp, nn::Model& model, const GeneratedSamples& samples,
                                        uint64_t seed, const torch::Tensor& nll_data = {});
 
+/// A flow task's evaluation: eval.n samples of the sampling model (seeded with `seed`), scored by
+/// evaluate() with seed + 1. flow_matching, monge_map and onestep_distill share it.
+std::map<std::string, double> evaluate_flow_task(Experiment& exp, uint64_t seed);
 /// The model used for sampling: the EMA copy unless sample.use_ema is false.
 nn::Model& sampling_model(Experiment& exp);
 
