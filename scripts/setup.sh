@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libopenblas0-openmp
   libyaml-cpp-dev libspdlog-dev libgtest-dev libgmock-dev libcli11-dev zlib1g-dev libstb-dev
   dataset-fashion-mnist
-  python3-torch python3-numpy python3-scipy python3-pot
+  python3-torch python3-numpy python3-scipy python3-pot python3-venv
 )
 
 as_root() {
@@ -36,4 +36,17 @@ if [ -e "$openblas" ]; then
   fi
 else
   echo "setup: warning: $openblas is missing; LibTorch will use a slow BLAS" >&2
+fi
+
+# Python peers for benchmarks and oracles (torchcfm, torchdiffeq) in a project-local
+# virtual environment over Debian's torch, numpy, scipy and POT: --no-deps keeps pip
+# from pulling a second torch. Benchmarks use it; the tests do not need it.
+venv="$(cd "$(dirname "$0")/.." && pwd)/.venv"
+peers=(torchcfm==1.0.7 torchdiffeq==0.2.5)
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torchcfm, torchdiffeq" 2>/dev/null; then
+  echo "setup: creating $venv with ${peers[*]}"
+  if ! { /usr/bin/python3 -m venv --system-site-packages "$venv" &&
+         "$venv/bin/pip" install -q --no-deps "${peers[@]}"; }; then
+    echo "setup: warning: could not create $venv (the peer benchmarks need it)" >&2
+  fi
 fi
