@@ -5,6 +5,10 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <sstream>
+#include <type_traits>
+
+#include "flowlab/train/flat_parameters.h"
 
 namespace flowlab::train {
 namespace {
@@ -103,6 +107,163 @@ struct StepSchedule : LrSchedule {
   StepOptions options;
 };
 
+// One Adam step's scalars. Adam adds weight_decay * p to the gradient (L2);
+// AdamW multiplies p by 1 - lr * weight_decay first (decoupled).
+struct AdamStep {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool decoupled;
+  int64_t step;  // after this update, from 1
+};
+
+// The update of one parameter element, in torch::optim's order of operations.
+template <class T, bool Decoupled>
+void adam_elements(T* p, const T* g, T* m, T* v, int64_t begin, int64_t end, const AdamStep& s) {
+  const T beta1 = static_cast<T>(s.beta1), beta2 = static_cast<T>(s.beta2);
+  const T rest1 = static_cast<T>(1 - s.beta1), rest2 = static_cast<T>(1 - s.beta2);
+  const T decay = static_cast<T>(1 - s.lr * s.weight_decay), l2 = static_cast<T>(s.weight_decay);
+  const T root_correction2 = static_cast<T>(std::sqrt(1 - std::pow(s.beta2, static_cast<double>(s.step))));
+  const T eps = static_cast<T>(s.eps);
+  const T step_size = static_cast<T>(-s.lr / (1 - std::pow(s.beta1, static_cast<double>(s.step))));
+  for (int64_t i = begin; i < end; ++i) {
+    T grad = g[i], param = p[i];
+    if constexpr (Decoupled) {
+      param = param * decay;
+    } else {
+      grad = grad + l2 * param;
+    }
+    const T mi = m[i] * beta1 + rest1 * grad;
+    const T vi = v[i] * beta2 + rest2 * grad * grad;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = param + step_size * mi / (std::sqrt(vi) / root_correction2 + eps);
+  }
+}
+
+template <class T>
+void adam_loop(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m, const torch::Tensor& v,
+               const AdamStep& s) {
+  T* pp = p.data_ptr<T>();
+  T* mp = m.data_ptr<T>();
+  T* vp = v.data_ptr<T>();
+  const T* gp = g.data_ptr<T>();
+  const bool decoupled = s.decoupled && s.weight_decay != 0;
+  const bool l2 = !s.decoupled && s.weight_decay != 0;
+  at::parallel_for(0, p.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+    if (decoupled) {
+      adam_elements<T, true>(pp, gp, mp, vp, begin, end, s);
+    } else if (l2) {
+      adam_elements<T, false>(pp, gp, mp, vp, begin, end, s);
+    } else {
+      adam_elements<T, true>(pp, gp, mp, vp, begin, end, AdamStep{s.lr, s.beta1, s.beta2, s.eps, 0.0, true, s.step});
+    }
+  });
+}
+
+// One Adam(W) update of whole buffers: a single pass on the CPU, torch::optim's
+// tensor operations elsewhere.
+void adam_update(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m, const torch::Tensor& v,
+                 const AdamStep& s) {
+  torch::NoGradGuard no_grad;
+  if (p.is_cpu() && p.scalar_type() == torch::kFloat32) return adam_loop<float>(p, g, m, v, s);
+  if (p.is_cpu() && p.scalar_type() == torch::kFloat64) return adam_loop<double>(p, g, m, v, s);
+  torch::Tensor grad = g;
+  if (s.weight_decay != 0) {
+    if (s.decoupled) {
+      p.mul_(1 - s.lr * s.weight_decay);
+    } else {
+      grad = grad.add(p, s.weight_decay);
+    }
+  }
+  const double correction1 = 1 - std::pow(s.beta1, static_cast<double>(s.step));
+  const double correction2 = 1 - std::pow(s.beta2, static_cast<double>(s.step));
+  m.mul_(s.beta1).add_(grad, 1 - s.beta1);
+  v.mul_(s.beta2).addcmul_(grad, grad, 1 - s.beta2);
+  p.addcdiv_(m, (v.sqrt() / std::sqrt(correction2)).add_(s.eps), -s.lr / correction1);
+}
+
+// torch::optim's Adam or AdamW (same state, same checkpoints), stepping all
+// parameters at once when they, their gradients and their moments each lie in
+// one buffer (packed here on first use, and again after a checkpoint load
+// re-points them). Otherwise, and for closures, amsgrad or several parameter
+// groups, the base class steps tensor by tensor.
+template <class Base, class Options, class State, bool Decoupled>
+class FlatAdam : public Base {
+ public:
+  using Base::Base;
+
+  torch::Tensor step(torch::optim::Optimizer::LossClosure closure = nullptr) override {
+    if (closure || this->param_groups().size() != 1) return Base::step(closure);
+    auto& group = this->param_groups()[0];
+    const auto& options = static_cast<const Options&>(group.options());
+    if (options.amsgrad() || group.params().empty()) return Base::step(closure);
+    const std::vector<torch::Tensor>& params = group.params();
+    const torch::Tensor grads = flat_gradients(params);
+    if (!grads.defined()) return Base::step(closure);
+    std::vector<State*> states = states_of(params);
+    if (states.empty()) return Base::step(closure);
+    std::vector<torch::Tensor> first, second;
+    for (State* s : states) {
+      first.push_back(s->exp_avg());
+      second.push_back(s->exp_avg_sq());
+    }
+    const torch::Tensor values = pack_contiguously(params);
+    const torch::Tensor m = pack_contiguously(first), v = pack_contiguously(second);
+    // Packing moved the tensors the states hold; the states hold the same tensors.
+    const int64_t step = states[0]->step() + 1;
+    adam_update(values, grads, m, v,
+                AdamStep{options.lr(), std::get<0>(options.betas()), std::get<1>(options.betas()), options.eps(),
+                         options.weight_decay(), Decoupled, step});
+    for (State* s : states) s->step(step);
+    return {};
+  }
+
+ private:
+  using StateMap = std::decay_t<decltype(std::declval<Base&>().state())>;
+  using Key = typename StateMap::key_type;
+
+  // torch::optim keys a parameter's state by its TensorImpl: as a printed pointer
+  // in LibTorch 1.x, as the pointer itself in 2.x.
+  static Key key_of(const torch::Tensor& p) {
+    if constexpr (std::is_same_v<Key, std::string>) {
+      std::ostringstream text;
+      text << p.unsafeGetTensorImpl();
+      return text.str();
+    } else {
+      return p.unsafeGetTensorImpl();
+    }
+  }
+
+  // Every parameter's state, created (zero moments in one buffer, step 0) when none has one;
+  // empty when only some have one, or their step counts differ.
+  std::vector<State*> states_of(const std::vector<torch::Tensor>& params) {
+    StateMap& map = this->state();
+    std::vector<State*> found;
+    for (const torch::Tensor& p : params) {
+      auto it = map.find(key_of(p));
+      if (it == map.end()) break;
+      found.push_back(static_cast<State*>(it->second.get()));
+      if (found.back()->step() != found.front()->step()) return {};
+    }
+    if (found.size() == params.size()) return found;
+    if (!found.empty()) return {};
+    int64_t total = 0;
+    for (const torch::Tensor& p : params) total += p.numel();
+    const auto options = params[0].options().requires_grad(false);
+    const torch::Tensor first = torch::zeros({total}, options), second = torch::zeros({total}, options);
+    int64_t offset = 0;
+    for (const torch::Tensor& p : params) {
+      auto state = std::make_unique<State>();
+      state->step(0);
+      state->exp_avg(first.narrow(0, offset, p.numel()).view(p.sizes()));
+      state->exp_avg_sq(second.narrow(0, offset, p.numel()).view(p.sizes()));
+      found.push_back(state.get());
+      map[key_of(p)] = std::move(state);
+      offset += p.numel();
+    }
+    return found;
+  }
+};
+
 // Adam and AdamW share their options; only the weight-decay rule and its default differ.
 template <class Optimizer, class TorchOptions>
 void add_adam_variant(const std::string& name, const std::string& doc, double default_weight_decay) {
@@ -148,19 +309,48 @@ OptimizerWithSchedule build_optimizer(config::Node& train_node, std::vector<torc
   return out;
 }
 
+namespace {
+
+void zero_gradients(torch::optim::Optimizer& optimizer) {
+  std::vector<torch::Tensor> params;
+  for (const auto& group : optimizer.param_groups()) {
+    params.insert(params.end(), group.params().begin(), group.params().end());
+  }
+  // Gradients kept in one buffer stay there (backward accumulates into them in place).
+  if (torch::Tensor flat = flat_view(gradients_of(params)); flat.defined()) {
+    flat.zero_();
+  } else {
+    optimizer.zero_grad();
+  }
+}
+
+}  // namespace
+
+double clip_gradient_norm(const std::vector<torch::Tensor>& parameters, double max_norm) {
+  const torch::Tensor flat = flat_gradients(parameters);
+  if (!flat.defined()) return torch::nn::utils::clip_grad_norm_(parameters, max_norm);
+  torch::NoGradGuard no_grad;
+  const double norm = flat.norm().item<double>();
+  const double factor = max_norm / (norm + 1e-6);  // torch::nn::utils::clip_grad_norm_'s rule
+  if (factor < 1) flat.mul_(factor);
+  return norm;
+}
+
 double gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
                      const torch::Tensor& loss, double max_norm) {
-  optimizer.zero_grad();
+  zero_gradients(optimizer);
   loss.backward();
-  const double norm = torch::nn::utils::clip_grad_norm_(parameters, max_norm);
+  const double norm = clip_gradient_norm(parameters, max_norm);
   optimizer.step();
   return norm;
 }
 
 void register_builtin_training() {
-  add_adam_variant<torch::optim::Adam, torch::optim::AdamOptions>(
+  add_adam_variant<FlatAdam<torch::optim::Adam, torch::optim::AdamOptions, torch::optim::AdamParamState, false>,
+                   torch::optim::AdamOptions>(
       "adam", "Adam (Kingma & Ba), weight_decay as L2 penalty", 0.0);
-  add_adam_variant<torch::optim::AdamW, torch::optim::AdamWOptions>(
+  add_adam_variant<FlatAdam<torch::optim::AdamW, torch::optim::AdamWOptions, torch::optim::AdamWParamState, true>,
+                   torch::optim::AdamWOptions>(
       "adamw", "AdamW (Loshchilov & Hutter), decoupled weight decay", 0.01);
   schedule_registry().add_component<ConstantSchedule, NoOptions>("constant", "constant learning rate");
   schedule_registry().add_component<WarmupSchedule, WarmupOptions>(
