@@ -102,10 +102,11 @@ if __name__ == "__main__":
     parser.add_argument("--width", type=int, required=True)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=0, help="intra-op threads; 0: torch's default")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     rate = train(args.width, args.steps, args.batch, args.device)
     floor = gemm_rate(args.width, args.batch, args.device) / step_flops(args.width, args.batch)
     print(f"python_steps_per_s {rate:.1f} gemm_floor_steps_per_s {floor:.1f}")

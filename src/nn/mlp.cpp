@@ -4,6 +4,8 @@
 
 #include <numeric>
 
+#include "flowlab/nn/affine_stack.h"
+
 namespace flowlab::nn {
 
 const std::vector<std::string>& activation_names() {
@@ -79,23 +81,91 @@ torch::Tensor Mlp::embed(const torch::Tensor& t, const data::Condition& conditio
   return e + class_embedding_->forward(class_rows(condition, options_.num_classes, batch, t.device()));
 }
 
-torch::Tensor Mlp::features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
-  TORCH_CHECK(x.dim() >= 2 && t.dim() == 1 && t.size(0) == x.size(0), "mlp: x ", x.sizes(), " and t ", t.sizes(),
-              " must share the batch dimension");
-  torch::Tensor h = torch::cat({x.flatten(1), embed(t, condition, x.size(0)).to(x.dtype())}, 1);
-  for (std::size_t i = 0; i < hidden_.size(); ++i) {
-    torch::Tensor next = activate(options_.activation, hidden_[i]->forward(h));
-    h = residual_[i] ? h + next : next;
+namespace {
+
+// The activation written over h (no autograd: nothing keeps the pre-activation).
+torch::Tensor activate_in_place(const std::string& name, torch::Tensor h) {
+  if (name == "silu") return torch::silu_(h);
+  if (name == "relu") return h.relu_();
+  if (name == "tanh") return h.tanh_();
+  return activate(name, h);
+}
+
+// True when every entry of the 1-D t is the same number (fixed-step ODE sampling).
+bool one_time(const torch::Tensor& t) {
+  if (t.size(0) <= 1) return true;
+  const auto [low, high] = torch::aminmax(t);
+  return torch::equal(low, high);
+}
+
+}  // namespace
+
+// Without autograd each layer overwrites its own output, and a time shared by the whole batch
+// enters as one bias row: W [x, e(t)] + b = W_x x + (W_e e(t) + b), so the time features and the
+// time columns of the first layer cost one row instead of one per sample.
+torch::Tensor Mlp::features_without_autograd(const torch::Tensor& x, const torch::Tensor& t,
+                                             const data::Condition& condition) {
+  const torch::Tensor flat_x = x.flatten(1);
+  const int64_t features = flat_x.size(1);
+  torch::nn::Linear& first = hidden_[0];
+  torch::Tensor h;
+  if (!class_embedding_ && !residual_[0] && one_time(t)) {
+    const torch::Tensor& w = first->weight;
+    const torch::Tensor e = embedding_->forward(t.narrow(0, 0, 1)).to(w.dtype());
+    const torch::Tensor row = torch::addmm(first->bias.unsqueeze(0), e, w.narrow(1, features, w.size(1) - features).t());
+    h = activate_in_place(options_.activation, torch::addmm(row, flat_x, w.narrow(1, 0, features).t()));
+  } else {
+    const torch::Tensor input = torch::cat({flat_x, embed(t, condition, x.size(0)).to(x.dtype())}, 1);
+    h = activate_in_place(options_.activation, first->forward(input));
+    if (residual_[0]) h.add_(input);
+  }
+  for (std::size_t i = 1; i < hidden_.size(); ++i) {
+    torch::Tensor next = activate_in_place(options_.activation, hidden_[i]->forward(h));
+    h = residual_[i] ? next.add_(h) : next;
   }
   return h;
 }
 
+std::vector<AffineLayer> Mlp::affine_layers(bool with_output) const {
+  std::vector<AffineLayer> layers;
+  for (std::size_t i = 0; i < hidden_.size(); ++i) {
+    layers.push_back({hidden_[i]->weight, hidden_[i]->bias, true, residual_[i]});
+  }
+  if (with_output) layers.push_back({output_->weight, output_->bias, false, false});
+  return layers;
+}
+
+torch::Tensor Mlp::stack(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition,
+                         bool with_output) {
+  TORCH_CHECK(x.dim() >= 2 && t.dim() == 1 && t.size(0) == x.size(0), "mlp: x ", x.sizes(), " and t ", t.sizes(),
+              " must share the batch dimension");
+  if (!torch::GradMode::is_enabled()) {
+    const torch::Tensor h = features_without_autograd(x, t, condition);
+    return with_output ? output_->forward(h) : h;
+  }
+  const torch::Tensor input = torch::cat({x.flatten(1), embed(t, condition, x.size(0)).to(x.dtype())}, 1);
+  // Training (gradients for the weights only): the layers as one autograd node. Where x or t
+  // need gradients (Jacobians, energies, likelihoods) the ordinary graph serves higher
+  // derivatives best.
+  if (!x.requires_grad() && !t.requires_grad()) return affine_stack(input, affine_layers(with_output), options_.activation);
+  torch::Tensor h = input;
+  for (std::size_t i = 0; i < hidden_.size(); ++i) {
+    torch::Tensor next = activate(options_.activation, hidden_[i]->forward(h));
+    h = residual_[i] ? h + next : next;
+  }
+  return with_output ? output_->forward(h) : h;
+}
+
+torch::Tensor Mlp::features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+  return stack(x, t, condition, false);
+}
+
 torch::Tensor Mlp::forward(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
-  const torch::Tensor h = features(x, t, condition);
-  if (scalars_) return output_->forward(h);
+  const torch::Tensor out = stack(x, t, condition, true);
+  if (scalars_) return out;
   std::vector<int64_t> shape = x.sizes().vec();
   shape[1] *= outputs();  // heads stacked along dimension 1, each laid out like x
-  return output_->forward(h).view(shape);
+  return out.view(shape);
 }
 
 }  // namespace flowlab::nn

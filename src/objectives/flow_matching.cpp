@@ -96,11 +96,16 @@ torch::Tensor FlowMatching::loss(nn::Model& model, const paths::Path& path, cons
     c = c.repeat(2);
   }
   const paths::PathSample s = path.sample(source, data, t, z);
-  const torch::Tensor weights = loss_weights(options_.weighting, path, t).to(x1.scalar_type());
-  torch::Tensor total = torch::zeros({}, x1.options());
+  const bool weighted = options_.weighting.type != "none";
+  const torch::Tensor weights = weighted ? loss_weights(options_.weighting, path, t).to(x1.scalar_type()) : torch::Tensor();
+  torch::Tensor total;
   for (const auto& [kind, output] : model.forward(s.x_t, t, c)) {
-    const torch::Tensor squared = (output - path.target(kind, s)).pow(2).flatten(1).mean(1);
-    total = total + (weights * squared).mean();
+    const torch::Tensor target = path.target(kind, s);
+    // Unweighted: the mean over samples of per-sample means is the mean of all squares (one
+    // fused operation, forward and backward).
+    const torch::Tensor term = weighted ? (weights * (output - target).pow(2).flatten(1).mean(1)).mean()
+                                        : torch::mse_loss(output, target);
+    total = total.defined() ? total + term : term;
   }
   return total;
 }

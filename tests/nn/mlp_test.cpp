@@ -1,5 +1,6 @@
 #include "flowlab/nn/mlp.h"
 #include "flowlab/nn/model.h"
+#include "flowlab/nn/affine_stack.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -41,6 +42,86 @@ TEST(Mlp, ResidualChangesTheFunction) {
   const auto x = torch::randn({3, 2});
   const auto t = torch::rand({3});
   EXPECT_FALSE(torch::allclose(plain->forward(x, t), residual->forward(x, t)));
+}
+
+// Without autograd the MLP computes in place and folds a batch-wide time into a bias row;
+// the field must be the autograd forward's, for shared and per-sample times, every
+// activation, residual layers (one of them on the input), labels and the identity embedding.
+TEST(Mlp, ForwardWithoutAutogradEqualsTheAutogradForward) {
+  const std::vector<std::string> models{
+      "type: mlp\nhidden: [32, 32, 32]\n",
+      "type: mlp\nhidden: [16, 16]\nactivation: relu\nresidual: true\n",
+      "type: mlp\nhidden: [8, 8]\nactivation: tanh\nresidual: true\ntime_embedding: {dim: 6}\n",
+      "type: mlp\nhidden: [16, 16]\nactivation: gelu\ntime_embedding: {type: identity}\n",
+      "type: mlp\nhidden: [16]\nactivation: softplus\ntime_embedding: {type: fourier, dim: 8}\n",
+      "type: mlp\nhidden: [16, 16]\nnum_classes: 3\ntime_embedding: {dim: 8}\n"};
+  for (const std::string& yaml : models) {
+    torch::manual_seed(1);
+    auto net = build(yaml, {2});
+    const torch::Tensor x = torch::randn({7, 2});
+    for (const torch::Tensor& t : {torch::full({7}, 0.3f), torch::rand({7}), torch::full({1}, 0.7f).expand({7})}) {
+      const data::Condition c = net->num_classes() > 0
+                                    ? data::Condition{torch::tensor(std::vector<int64_t>{0, 1, 2, -1, 0, 1, 2})}
+                                    : data::Condition{};
+      const torch::Tensor with_graph = net->forward(x, t, c);
+      ASSERT_TRUE(with_graph.requires_grad());
+      torch::Tensor without;
+      {
+        torch::NoGradGuard no_grad;
+        const torch::Tensor x_copy = x.clone();
+        without = net->forward(x_copy, t, c);
+        EXPECT_TRUE(torch::equal(x_copy, x)) << "the input is not overwritten";
+      }
+      EXPECT_FALSE(without.requires_grad());
+      EXPECT_TRUE(torch::allclose(without, with_graph.detach(), 1e-5, 1e-6)) << yaml << (without - with_graph).abs().max();
+    }
+  }
+}
+
+// Training runs the layers as one autograd node (affine_stack); its gradients must be the
+// ordinary graph's: for the weights, for an input that needs them (class embeddings), and
+// second derivatives through create_graph.
+TEST(Mlp, OneNodeStackHasTheGradientsOfTheOrdinaryGraph) {
+  for (const std::string activation : {"silu", "relu", "gelu", "tanh", "softplus"}) {
+    torch::manual_seed(3);
+    std::vector<AffineLayer> layers;
+    for (const auto& [in, out, residual] : std::vector<std::tuple<int64_t, int64_t, bool>>{
+             {5, 5, true}, {5, 7, false}, {7, 7, true}, {7, 3, false}}) {
+      layers.push_back({torch::randn({out, in}, torch::requires_grad()), torch::randn({out}, torch::requires_grad()),
+                        out != 3, residual});
+    }
+    const torch::Tensor input = torch::randn({6, 5}, torch::requires_grad());
+    const torch::Tensor weights = torch::randn({6, 3});
+    std::vector<torch::Tensor> all{input};
+    for (const auto& l : layers) {
+      all.push_back(l.weight);
+      all.push_back(l.bias);
+    }
+    // Reference: the same stack as separate autograd operations.
+    torch::Tensor h = input;
+    for (const auto& l : layers) {
+      torch::Tensor next = torch::nn::functional::linear(h, l.weight, l.bias);
+      if (l.activated) next = activate(activation, next);
+      h = l.residual ? h + next : next;
+    }
+    const torch::Tensor reference = h;
+    const torch::Tensor fused = affine_stack(input, layers, activation);
+    ASSERT_TRUE(fused.grad_fn() != nullptr);
+    EXPECT_NE(fused.grad_fn()->name(), reference.grad_fn()->name());  // really one other node
+    EXPECT_TRUE(torch::allclose(fused, reference, 1e-6, 1e-6)) << activation;
+    const auto g_ref = torch::autograd::grad({(reference * weights).sum()}, all, {}, true, true);
+    const auto g_fused = torch::autograd::grad({(fused * weights).sum()}, all, {}, true, true);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      EXPECT_TRUE(torch::allclose(g_fused[i], g_ref[i], 1e-5, 1e-6)) << activation << " tensor " << i;
+      EXPECT_TRUE(g_fused[i].is_contiguous());
+    }
+    // Second order: d/dtheta of |d loss / d input|^2 through create_graph.
+    const auto h_ref = torch::autograd::grad({g_ref[0].pow(2).sum()}, {layers[1].weight, input});
+    const auto h_fused = torch::autograd::grad({g_fused[0].pow(2).sum()}, {layers[1].weight, input});
+    for (std::size_t i = 0; i < 2; ++i) {
+      EXPECT_TRUE(torch::allclose(h_fused[i], h_ref[i], 1e-4, 1e-5)) << activation << " second order " << i;
+    }
+  }
 }
 
 TEST(Mlp, UnknownKeyAndBadValues) {

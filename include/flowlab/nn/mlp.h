@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "flowlab/nn/affine_stack.h"
 #include "flowlab/nn/network.h"
 #include "flowlab/nn/time_embedding.h"
 
@@ -37,6 +38,13 @@ class Mlp : public Network {
  private:
   /// embed(t), plus the class embedding of the condition (the null class when it is empty).
   torch::Tensor embed(const torch::Tensor& t, const data::Condition& condition, int64_t batch);
+  /// The hidden layers (and the output layer) of x, t: features() and forward() before reshaping.
+  torch::Tensor stack(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition,
+                      bool with_output);
+  std::vector<AffineLayer> affine_layers(bool with_output) const;
+  /// features() when autograd is off: in place, and a batch-wide time folded into a bias row.
+  torch::Tensor features_without_autograd(const torch::Tensor& x, const torch::Tensor& t,
+                                          const data::Condition& condition);
   MlpOptions options_;
   SampleShape shape_;
   std::shared_ptr<TimeEmbeddingImpl> embedding_;

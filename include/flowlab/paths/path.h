@@ -65,8 +65,8 @@ class Path {
 
   /// x_t and d/dt x_t for endpoints x0, x1 [B, ...], times t [B] and latent z
   /// (ignored and may be undefined when deterministic()).
-  PathSample sample(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t,
-                    const torch::Tensor& z) const;
+  virtual PathSample sample(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t,
+                            const torch::Tensor& z) const;
 
   /// The regression target for a network predicting `kind`: the quantity whose conditional
   /// expectation given x_t is the prediction (d/dt x_t, x0, x1, z, the conditional score, or
