@@ -16,4 +16,8 @@ int64_t available_cores() {
 
 void use_threads(int64_t threads) { at::set_num_threads(static_cast<int>(threads > 0 ? threads : available_cores())); }
 
+int64_t training_threads(int64_t multiply_adds) {
+  return multiply_adds >= 0 && multiply_adds < kSmallStep ? 1 : available_cores();
+}
+
 }  // namespace flowlab

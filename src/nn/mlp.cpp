@@ -139,21 +139,39 @@ torch::Tensor Mlp::stack(const torch::Tensor& x, const torch::Tensor& t, const d
                          bool with_output) {
   TORCH_CHECK(x.dim() >= 2 && t.dim() == 1 && t.size(0) == x.size(0), "mlp: x ", x.sizes(), " and t ", t.sizes(),
               " must share the batch dimension");
+  TORCH_CHECK(class_embedding_ || condition.empty(),
+              "mlp: labels given to an unconditional network (model.num_classes is 0)");
   if (!torch::GradMode::is_enabled()) {
     const torch::Tensor h = features_without_autograd(x, t, condition);
     return with_output ? output_->forward(h) : h;
   }
-  const torch::Tensor input = torch::cat({x.flatten(1), embed(t, condition, x.size(0)).to(x.dtype())}, 1);
+  const bool constant_inputs = !x.requires_grad() && !t.requires_grad();
+  torch::Tensor input;
+  if (class_embedding_ || !constant_inputs) {
+    input = torch::cat({x.flatten(1), embed(t, condition, x.size(0)).to(x.dtype())}, 1);
+  } else {
+    // [x, e(t)] assembled in one buffer: the embedding is written in place, no concatenation.
+    const torch::Tensor flat_x = x.flatten(1);
+    input = torch::empty({x.size(0), flat_x.size(1) + options_.time_embedding.dim}, x.options());
+    input.narrow(1, 0, flat_x.size(1)).copy_(flat_x);
+    embedding_->forward_into(t, input.narrow(1, flat_x.size(1), options_.time_embedding.dim));
+  }
   // Training (gradients for the weights only): the layers as one autograd node. Where x or t
   // need gradients (Jacobians, energies, likelihoods) the ordinary graph serves higher
   // derivatives best.
-  if (!x.requires_grad() && !t.requires_grad()) return affine_stack(input, affine_layers(with_output), options_.activation);
+  if (constant_inputs) return affine_stack(input, affine_layers(with_output), options_.activation);
   torch::Tensor h = input;
   for (std::size_t i = 0; i < hidden_.size(); ++i) {
     torch::Tensor next = activate(options_.activation, hidden_[i]->forward(h));
     h = residual_[i] ? h + next : next;
   }
   return with_output ? output_->forward(h) : h;
+}
+
+int64_t Mlp::multiply_adds_per_sample() const {
+  int64_t total = 0;
+  for (const AffineLayer& layer : affine_layers(true)) total += layer.weight.numel();
+  return total;
 }
 
 torch::Tensor Mlp::features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {

@@ -52,4 +52,23 @@ torch::Tensor TimeEmbeddingImpl::forward(const torch::Tensor& t) {
   return torch::cat({torch::sin(angles), torch::cos(angles)}, 1);
 }
 
+void TimeEmbeddingImpl::forward_into(const torch::Tensor& t, torch::Tensor out) {
+  TORCH_CHECK(t.dim() == 1 && out.dim() == 2 && out.size(0) == t.size(0) && out.size(1) == options_.dim,
+              "time embedding: t [B] into [B, ", options_.dim, "], got ", t.sizes(), " into ", out.sizes());
+  if (options_.type == "identity") {
+    out.copy_(t.unsqueeze(1));
+    return;
+  }
+  const int64_t half = options_.dim / 2;
+  const torch::Tensor angles = torch::outer(t.to(frequencies_.dtype()), frequencies_);
+  if (out.scalar_type() == angles.scalar_type()) {
+    torch::Tensor sines = out.narrow(1, 0, half), cosines = out.narrow(1, half, half);
+    at::sin_out(sines, angles);
+    at::cos_out(cosines, angles);
+  } else {
+    out.narrow(1, 0, half).copy_(torch::sin(angles));
+    out.narrow(1, half, half).copy_(torch::cos(angles));
+  }
+}
+
 }  // namespace flowlab::nn

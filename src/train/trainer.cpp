@@ -17,6 +17,8 @@
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
 #include "flowlab/core/strings.h"
+#include "flowlab/core/threads.h"
+#include "flowlab/nn/network.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/json.h"
@@ -120,6 +122,32 @@ double Trainer::apply(const std::string& name, const torch::Tensor& loss) {
   return loss_value;
 }
 
+// run.threads 0 (auto): one thread for steps too small to share (core/threads.h), when every
+// trained network knows its size; all cores otherwise (set when the experiment was built).
+void Trainer::choose_threads() {
+  if (exp_.run.threads > 0) return;
+  int64_t per_sample = 0;
+  bool known = false;
+  for (const TrainedModule& m : modules_) {
+    for (const auto& module : m.module->modules()) {
+      if (const auto* network = dynamic_cast<const nn::Network*>(module.get())) {
+        const int64_t count = network->multiply_adds_per_sample();
+        if (count < 0) return;
+        per_sample += count;
+        known = true;
+      }
+    }
+  }
+  if (!known) return;
+  const int64_t multiply_adds = per_sample * exp_.train.batch_size;
+  const int64_t threads = training_threads(multiply_adds);
+  if (threads == 1 && available_cores() > 1) {
+    use_threads(1);
+    log_info(format("threads: 1 (a step is %.1f M multiply-adds, too small to share; run.threads sets it)",
+                    static_cast<double>(multiply_adds) / 1e6));
+  }
+}
+
 void Trainer::run(bool resume) {
   const std::string dir = exp_.run_dir();
   io::make_directories(exp_.checkpoint_dir());
@@ -155,6 +183,7 @@ void Trainer::run(bool resume) {
   }
 
   const TrainOptions& opt = exp_.train;
+  choose_threads();
   for (const TrainedModule& m : modules_) m.module->train();
   install_stop_handlers();
   auto interval_start = std::chrono::steady_clock::now();

@@ -20,5 +20,14 @@ TEST(Threads, DefaultIsEveryAvailableCore) {
   EXPECT_EQ(at::get_num_threads(), cores);
 }
 
+TEST(Threads, SmallTrainingStepsRunOnOneThread) {
+  // moons at width 64, batch 256: 12.5 k multiply-adds per sample.
+  EXPECT_EQ(training_threads(256 * (66 * 64 + 64 * 64 * 2 + 64 * 2)), 1);
+  EXPECT_EQ(training_threads(kSmallStep - 1), 1);
+  EXPECT_EQ(training_threads(kSmallStep), available_cores());
+  EXPECT_EQ(training_threads(256 * (66 * 256 + 256 * 256 * 2 + 256 * 2)), available_cores());
+  EXPECT_EQ(training_threads(-1), available_cores());  // unknown size (convolutions)
+}
+
 }  // namespace
 }  // namespace flowlab

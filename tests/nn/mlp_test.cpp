@@ -34,6 +34,11 @@ TEST(Mlp, ParameterCountMatchesArchitecture) {
   EXPECT_EQ(count, (6 * 16 + 16) + (16 * 8 + 8) + (8 * 2 + 2));
 }
 
+TEST(Mlp, MultiplyAddsAreTheLayersWeights) {
+  auto net = build("type: mlp\nhidden: [16, 8]\ntime_embedding: {dim: 4}\n", {2});
+  EXPECT_EQ(net->multiply_adds_per_sample(), 6 * 16 + 16 * 8 + 8 * 2);
+}
+
 TEST(Mlp, ResidualChangesTheFunction) {
   torch::manual_seed(0);
   auto plain = build("type: mlp\nhidden: [8, 8]\ntime_embedding: {dim: 6}\n", {2});
@@ -193,6 +198,11 @@ TEST(Mlp, ClassConditionalNetworkReadsLabelsAndHasANullClass) {
   EXPECT_EQ(plain->num_classes(), 0);
   for (const auto& p : plain->named_parameters()) EXPECT_EQ(p.key().find("class"), std::string::npos);
   EXPECT_THROW(plain->forward(x, t, labels({0, 1, 2, 2, 1, 0})), c10::Error);
+  {
+    torch::NoGradGuard no_grad;  // the sampling path refuses them too
+    EXPECT_THROW(plain->forward(x, t, labels({0, 1, 2, 2, 1, 0})), c10::Error);
+    EXPECT_THROW(plain->forward(x, torch::full({6}, 0.5f), labels({0, 1, 2, 2, 1, 0})), c10::Error);
+  }
 }
 
 TEST(Mlp, NumClassesAutoTakesTheData) {

@@ -31,6 +31,7 @@ class Mlp : public Network {
   Mlp(const MlpOptions& options, const SampleShape& shape, int64_t outputs = 1, bool scalars = false);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
                         const data::Condition& condition = {}) override;
+  int64_t multiply_adds_per_sample() const override;
   /// The last hidden layer's activations [B, W].
   torch::Tensor features(const torch::Tensor& x, const torch::Tensor& t,
                          const data::Condition& condition = {}) override;

@@ -26,6 +26,10 @@ class Network : public torch::nn::Module {
   /// last hidden layer), [B, C, h, w] for a U-Net (its middle block). Throws Error for networks
   /// without such features.
   virtual torch::Tensor features(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition = {});
+  /// Multiply-adds of one sample's forward pass where the network knows them exactly (an MLP:
+  /// the sum of its layers' in x out); -1 where it does not (convolutions: it depends on the
+  /// resolution). The trainer's thread choice reads it.
+  virtual int64_t multiply_adds_per_sample() const { return -1; }
   /// Fields computed at once (heads sharing one trunk).
   int64_t outputs() const { return outputs_; }
   /// Classes of a class-conditional network; 0 for an unconditional one.

@@ -29,6 +29,8 @@ class TimeEmbeddingImpl : public torch::nn::Module {
  public:
   explicit TimeEmbeddingImpl(const TimeEmbeddingOptions& options);
   torch::Tensor forward(const torch::Tensor& t);
+  /// forward(t) written into `out` [B, dim] (a view of a wider buffer may be given), in its dtype.
+  void forward_into(const torch::Tensor& t, torch::Tensor out);
   int64_t dim() const { return options_.dim; }
 
  private:

@@ -28,6 +28,7 @@ class Trainer : private GradientStep {
  private:
   double apply(const std::string& optimizer, const torch::Tensor& loss) override;
   void save(int64_t step);
+  void choose_threads();
   CheckpointParts parts();
   void log_metrics_line(const std::string& json);
   Experiment& exp_;
