@@ -7,12 +7,27 @@
 namespace flowlab::train {
 namespace {
 
-// ema <- decay * ema + (1 - decay) * online as one pass (lerp); decay 0 copies exactly.
+template <class T>
+void average_loop(T* ema, const T* online, int64_t n, double decay) {
+  const T keep = static_cast<T>(decay), take = static_cast<T>(1.0 - decay);
+  at::parallel_for(0, n, 1 << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) ema[i] = keep * ema[i] + take * online[i];
+  });
+}
+
+// ema <- decay * ema + (1 - decay) * online: one pass on the CPU, two operations elsewhere;
+// decay 0 copies exactly.
 void average_into(const torch::Tensor& ema, const torch::Tensor& online, double decay) {
   if (decay == 0.0) {
     ema.copy_(online);
+  } else if (ema.is_cpu() && online.is_cpu() && ema.is_contiguous() && online.is_contiguous() &&
+             ema.scalar_type() == online.scalar_type() && ema.scalar_type() == torch::kFloat32) {
+    average_loop(ema.data_ptr<float>(), online.data_ptr<float>(), ema.numel(), decay);
+  } else if (ema.is_cpu() && online.is_cpu() && ema.is_contiguous() && online.is_contiguous() &&
+             ema.scalar_type() == online.scalar_type() && ema.scalar_type() == torch::kFloat64) {
+    average_loop(ema.data_ptr<double>(), online.data_ptr<double>(), ema.numel(), decay);
   } else {
-    ema.lerp_(online, 1.0 - decay);
+    ema.mul_(decay).add_(online, 1.0 - decay);
   }
 }
 
