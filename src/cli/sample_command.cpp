@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
+#include "flowlab/core/strings.h"
 #include "flowlab/data/image_dataset.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/image_grid.h"
@@ -75,8 +76,9 @@ int sample_command(const SampleArgs& args) {
   if (args.n) overrides.push_back("sample.n=" + std::to_string(*args.n));
   if (args.solver) overrides.push_back("sample.solver=" + *args.solver);
   if (args.steps) overrides.push_back("sample.steps=" + std::to_string(*args.steps));
-  if (args.atol) overrides.push_back("sample.atol=" + std::to_string(*args.atol));
-  if (args.rtol) overrides.push_back("sample.rtol=" + std::to_string(*args.rtol));
+  // Shortest round-trip text: std::to_string would turn 1e-7 into "0.000000".
+  if (args.atol) overrides.push_back("sample.atol=" + json_number(*args.atol));
+  if (args.rtol) overrides.push_back("sample.rtol=" + json_number(*args.rtol));
   add_sde_overrides(args.sde, args.eps, overrides);
   add_class_overrides(args.classes, args.class_mode, args.guidance, overrides);
   train::require_flow(args.run_dir, "flowlab sample");

@@ -143,6 +143,10 @@ TEST(Cli, TrainedMoonsBeatUntrainedOnEnergyDistance) {
   r = run_command(flowlab() + " sample " + dir.path() + "/trained --n 100 --solver dopri5 --atol 1e-4 --rtol 1e-4 --out " +
                   dir.file("d.npy"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
+  // Tolerances below 1e-6 reach the config as given (they once became "0.000000" and were refused).
+  r = run_command(flowlab() + " sample " + dir.path() + "/trained --n 20 --solver dopri5 --atol 1e-7 --rtol 2.5e-8 --out " +
+                  dir.file("tight.npy"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
 TEST(Cli, SdeSamplesLikelihoodAndTwoFieldModels) {
