@@ -17,16 +17,24 @@ torch::Tensor activation_backward(const std::string& name, const torch::Tensor& 
   return at::softplus_backward(grad, pre, 1, 20);  // torch::softplus's defaults
 }
 
-// The stack with ordinary autograd operations; `saved` (when given) receives each layer's
-// input and pre-activation.
+// The activation written over h (no autograd: nothing keeps the pre-activation).
+torch::Tensor activate_in_place(const std::string& name, torch::Tensor h) {
+  if (name == "silu") return torch::silu_(h);
+  if (name == "relu") return h.relu_();
+  if (name == "tanh") return h.tanh_();
+  return activate(name, h);
+}
+
+// The stack with ordinary operations (overwriting each layer's output when `in_place`: only
+// without autograd, and not when `saved`, given, must keep each layer's input and pre-activation).
 torch::Tensor run_stack(const torch::Tensor& input, const std::vector<torch::Tensor>& parameters,
                         const std::vector<bool>& activated, const std::vector<bool>& residual,
-                        const std::string& activation, std::vector<torch::Tensor>* saved) {
+                        const std::string& activation, bool in_place, std::vector<torch::Tensor>* saved) {
   torch::Tensor h = input;
   for (std::size_t k = 0; k < activated.size(); ++k) {
     const torch::Tensor pre = torch::addmm(parameters[2 * k + 1], h, parameters[2 * k].t());
-    torch::Tensor out = activated[k] ? activate(activation, pre) : pre;
-    if (residual[k]) out = out + h;
+    torch::Tensor out = !activated[k] ? pre : in_place ? activate_in_place(activation, pre) : activate(activation, pre);
+    if (residual[k]) out = in_place ? out.add_(h) : out + h;
     if (saved) {
       saved->push_back(h);
       saved->push_back(pre);
@@ -48,7 +56,7 @@ struct AffineStackFunction : torch::autograd::Function<AffineStackFunction> {
                                std::vector<bool> activated, std::vector<bool> residual, std::string activation) {
     const std::vector<torch::Tensor> parameters(tensors.begin() + 1, tensors.end());
     std::vector<torch::Tensor> saved(tensors.begin(), tensors.end());
-    const torch::Tensor out = run_stack(tensors[0], parameters, activated, residual, activation, &saved);
+    const torch::Tensor out = run_stack(tensors[0], parameters, activated, residual, activation, false, &saved);
     ctx->save_for_backward(saved);
     std::vector<bool> needs(tensors.size());
     for (std::size_t i = 0; i < tensors.size(); ++i) needs[i] = tensors[i].requires_grad();
@@ -86,7 +94,7 @@ struct AffineStackFunction : torch::autograd::Function<AffineStackFunction> {
         }
       }
       const std::vector<torch::Tensor> parameters(inputs.begin() + 1, inputs.end());
-      const torch::Tensor out = run_stack(inputs[0], parameters, activated, residual, activation, nullptr);
+      const torch::Tensor out = run_stack(inputs[0], parameters, activated, residual, activation, false, nullptr);
       const auto found = torch::autograd::grad({out}, wrt, {g}, true, true, true);
       for (std::size_t j = 0; j < index.size(); ++j) grads[index[j]] = found[j];
       return grads;
@@ -112,7 +120,7 @@ struct AffineStackFunction : torch::autograd::Function<AffineStackFunction> {
 }  // namespace
 
 torch::Tensor affine_stack(const torch::Tensor& input, const std::vector<AffineLayer>& layers,
-                           const std::string& activation) {
+                           const std::string& activation, bool one_node) {
   std::vector<torch::Tensor> tensors{input};
   std::vector<bool> activated, residual;
   bool any_grad = input.requires_grad();
@@ -123,9 +131,9 @@ torch::Tensor affine_stack(const torch::Tensor& input, const std::vector<AffineL
     residual.push_back(layer.residual);
     any_grad = any_grad || layer.weight.requires_grad() || layer.bias.requires_grad();
   }
-  if (!torch::GradMode::is_enabled() || !any_grad) {
+  if (!one_node || !torch::GradMode::is_enabled() || !any_grad) {
     std::vector<torch::Tensor> parameters(tensors.begin() + 1, tensors.end());
-    return run_stack(input, parameters, activated, residual, activation, nullptr);
+    return run_stack(input, parameters, activated, residual, activation, !torch::GradMode::is_enabled(), nullptr);
   }
   return AffineStackFunction::apply(at::TensorList(tensors), activated, residual, activation);
 }

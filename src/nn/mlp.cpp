@@ -83,14 +83,6 @@ torch::Tensor Mlp::embed(const torch::Tensor& t, const data::Condition& conditio
 
 namespace {
 
-// The activation written over h (no autograd: nothing keeps the pre-activation).
-torch::Tensor activate_in_place(const std::string& name, torch::Tensor h) {
-  if (name == "silu") return torch::silu_(h);
-  if (name == "relu") return h.relu_();
-  if (name == "tanh") return h.tanh_();
-  return activate(name, h);
-}
-
 // True when every entry of the 1-D t is the same number (fixed-step ODE sampling).
 bool one_time(const torch::Tensor& t) {
   if (t.size(0) <= 1) return true;
@@ -99,32 +91,6 @@ bool one_time(const torch::Tensor& t) {
 }
 
 }  // namespace
-
-// Without autograd each layer overwrites its own output, and a time shared by the whole batch
-// enters as one bias row: W [x, e(t)] + b = W_x x + (W_e e(t) + b), so the time features and the
-// time columns of the first layer cost one row instead of one per sample.
-torch::Tensor Mlp::features_without_autograd(const torch::Tensor& x, const torch::Tensor& t,
-                                             const data::Condition& condition) {
-  const torch::Tensor flat_x = x.flatten(1);
-  const int64_t features = flat_x.size(1);
-  torch::nn::Linear& first = hidden_[0];
-  torch::Tensor h;
-  if (!class_embedding_ && !residual_[0] && one_time(t)) {
-    const torch::Tensor& w = first->weight;
-    const torch::Tensor e = embedding_->forward(t.narrow(0, 0, 1)).to(w.dtype());
-    const torch::Tensor row = torch::addmm(first->bias.unsqueeze(0), e, w.narrow(1, features, w.size(1) - features).t());
-    h = activate_in_place(options_.activation, torch::addmm(row, flat_x, w.narrow(1, 0, features).t()));
-  } else {
-    const torch::Tensor input = torch::cat({flat_x, embed(t, condition, x.size(0)).to(x.dtype())}, 1);
-    h = activate_in_place(options_.activation, first->forward(input));
-    if (residual_[0]) h.add_(input);
-  }
-  for (std::size_t i = 1; i < hidden_.size(); ++i) {
-    torch::Tensor next = activate_in_place(options_.activation, hidden_[i]->forward(h));
-    h = residual_[i] ? next.add_(h) : next;
-  }
-  return h;
-}
 
 std::vector<AffineLayer> Mlp::affine_layers(bool with_output) const {
   std::vector<AffineLayer> layers;
@@ -141,31 +107,31 @@ torch::Tensor Mlp::stack(const torch::Tensor& x, const torch::Tensor& t, const d
               " must share the batch dimension");
   TORCH_CHECK(class_embedding_ || condition.empty(),
               "mlp: labels given to an unconditional network (model.num_classes is 0)");
-  if (!torch::GradMode::is_enabled()) {
-    const torch::Tensor h = features_without_autograd(x, t, condition);
-    return with_output ? output_->forward(h) : h;
-  }
+  std::vector<AffineLayer> layers = affine_layers(with_output);
+  const torch::Tensor flat_x = x.flatten(1);
+  const int64_t features = flat_x.size(1);
   const bool constant_inputs = !x.requires_grad() && !t.requires_grad();
   torch::Tensor input;
-  if (class_embedding_ || !constant_inputs) {
-    input = torch::cat({x.flatten(1), embed(t, condition, x.size(0)).to(x.dtype())}, 1);
+  if (!torch::GradMode::is_enabled() && !class_embedding_ && !residual_[0] && one_time(t)) {
+    // Sampling at one time for the whole batch: W [x, e(t)] + b = W_x x + (W_e e(t) + b), so the
+    // time features and the first layer's time columns cost one row, not one per sample.
+    const torch::Tensor w = layers[0].weight;
+    const torch::Tensor e = embedding_->forward(t.narrow(0, 0, 1)).to(w.dtype());
+    layers[0].bias = torch::addmm(layers[0].bias.unsqueeze(0), e, w.narrow(1, features, w.size(1) - features).t());
+    layers[0].weight = w.narrow(1, 0, features);
+    input = flat_x;
+  } else if (class_embedding_ || !constant_inputs) {
+    input = torch::cat({flat_x, embed(t, condition, x.size(0)).to(x.dtype())}, 1);
   } else {
     // [x, e(t)] assembled in one buffer: the embedding is written in place, no concatenation.
-    const torch::Tensor flat_x = x.flatten(1);
-    input = torch::empty({x.size(0), flat_x.size(1) + options_.time_embedding.dim}, x.options());
-    input.narrow(1, 0, flat_x.size(1)).copy_(flat_x);
-    embedding_->forward_into(t, input.narrow(1, flat_x.size(1), options_.time_embedding.dim));
+    input = torch::empty({x.size(0), features + options_.time_embedding.dim}, x.options());
+    input.narrow(1, 0, features).copy_(flat_x);
+    embedding_->forward_into(t, input.narrow(1, features, options_.time_embedding.dim));
   }
-  // Training (gradients for the weights only): the layers as one autograd node. Where x or t
-  // need gradients (Jacobians, energies, likelihoods) the ordinary graph serves higher
+  // Training (gradients for the weights only) runs the layers as one autograd node; where x or
+  // t need gradients (Jacobians, energies, likelihoods) the ordinary graph serves higher
   // derivatives best.
-  if (constant_inputs) return affine_stack(input, affine_layers(with_output), options_.activation);
-  torch::Tensor h = input;
-  for (std::size_t i = 0; i < hidden_.size(); ++i) {
-    torch::Tensor next = activate(options_.activation, hidden_[i]->forward(h));
-    h = residual_[i] ? h + next : next;
-  }
-  return with_output ? output_->forward(h) : h;
+  return affine_stack(input, layers, options_.activation, constant_inputs);
 }
 
 int64_t Mlp::multiply_adds_per_sample() const {

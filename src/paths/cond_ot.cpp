@@ -11,8 +11,7 @@ Coefficients CondOTPath::at(const torch::Tensor& t) const {
 
 PathSample CondOTPath::sample(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t,
                               const torch::Tensor& z) const {
-  TORCH_CHECK(x0.sizes() == x1.sizes(), "path sample: x0 ", x0.sizes(), " and x1 ", x1.sizes(), " differ");
-  TORCH_CHECK(t.dim() == 1 && t.size(0) == x0.size(0), "path sample: t must be [", x0.size(0), "], got ", t.sizes());
+  check_sample_shapes(x0, x1, t);
   PathSample s{t, x0, x1, z, {}, {}};
   s.dx_t = x1 - x0;
   s.x_t = torch::addcmul(x0, broadcast_to_sample(t, x0), s.dx_t);

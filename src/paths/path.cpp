@@ -12,10 +12,14 @@ torch::Tensor broadcast_to_sample(const torch::Tensor& coefficient, const torch:
   return coefficient.to(x.dtype()).reshape(shape);
 }
 
-PathSample Path::sample(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t,
-                        const torch::Tensor& z) const {
+void Path::check_sample_shapes(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t) {
   TORCH_CHECK(x0.sizes() == x1.sizes(), "path sample: x0 ", x0.sizes(), " and x1 ", x1.sizes(), " differ");
   TORCH_CHECK(t.dim() == 1 && t.size(0) == x0.size(0), "path sample: t must be [", x0.size(0), "], got ", t.sizes());
+}
+
+PathSample Path::sample(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t,
+                        const torch::Tensor& z) const {
+  check_sample_shapes(x0, x1, t);
   const Coefficients c = at(t);
   auto b = [&](const torch::Tensor& v) { return broadcast_to_sample(v, x0); };
   PathSample s{t, x0, x1, z, {}, {}};

@@ -22,26 +22,39 @@ torch::Tensor flat_view(const std::vector<torch::Tensor>& tensors) {
       .set_(first.storage(), first.storage_offset(), {total}, {1});
 }
 
+namespace {
+
+// Copies `tensors` (defined, one dtype and device) end to end into a new buffer and hands each
+// its slot (`repoint(i, slot)`); returns the buffer.
+template <class Repoint>
+torch::Tensor pack_copy(const std::vector<torch::Tensor>& tensors, Repoint repoint) {
+  torch::NoGradGuard no_grad;
+  int64_t total = 0;
+  for (const torch::Tensor& t : tensors) total += t.numel();
+  torch::Tensor buffer = torch::empty({total}, tensors[0].options().requires_grad(false));
+  int64_t offset = 0;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    torch::Tensor slot = buffer.narrow(0, offset, tensors[i].numel()).view(tensors[i].sizes());
+    slot.copy_(tensors[i]);
+    repoint(i, slot);
+    offset += tensors[i].numel();
+  }
+  return buffer;
+}
+
+}  // namespace
+
 torch::Tensor pack_contiguously(const std::vector<torch::Tensor>& tensors) {
   if (tensors.empty()) return {};
   if (torch::Tensor flat = flat_view(tensors); flat.defined()) return flat;
-  int64_t total = 0;
   for (const torch::Tensor& t : tensors) {
     TORCH_CHECK(t.defined() && t.scalar_type() == tensors[0].scalar_type() && t.device() == tensors[0].device(),
                 "pack_contiguously: tensors of one dtype and device expected");
-    total += t.numel();
   }
-  torch::NoGradGuard no_grad;
-  torch::Tensor buffer = torch::empty({total}, tensors[0].options().requires_grad(false));
-  int64_t offset = 0;
-  for (const torch::Tensor& t : tensors) {
-    torch::Tensor slot = buffer.narrow(0, offset, t.numel()).view(t.sizes());
-    slot.copy_(t);
-    // set_data keeps the tensor (its autograd identity, its holders) and swaps what it holds.
-    const_cast<torch::Tensor&>(t).set_data(slot);
-    offset += t.numel();
-  }
-  return buffer;
+  // set_data keeps the tensor (its autograd identity, its holders) and swaps what it holds.
+  return pack_copy(tensors, [&](std::size_t i, const torch::Tensor& slot) {
+    const_cast<torch::Tensor&>(tensors[i]).set_data(slot);
+  });
 }
 
 std::vector<torch::Tensor> gradients_of(const std::vector<torch::Tensor>& parameters) {
@@ -58,18 +71,9 @@ torch::Tensor flat_gradients(const std::vector<torch::Tensor>& parameters) {
     if (!g.defined()) return {};
   }
   if (torch::Tensor flat = flat_view(grads); flat.defined()) return flat;
-  torch::NoGradGuard no_grad;
-  int64_t total = 0;
-  for (const torch::Tensor& g : grads) total += g.numel();
-  torch::Tensor buffer = torch::empty({total}, grads[0].options().requires_grad(false));
-  int64_t offset = 0;
-  for (std::size_t i = 0; i < parameters.size(); ++i) {
-    torch::Tensor slot = buffer.narrow(0, offset, grads[i].numel()).view(grads[i].sizes());
-    slot.copy_(grads[i]);
+  return pack_copy(grads, [&](std::size_t i, const torch::Tensor& slot) {
     const_cast<torch::Tensor&>(parameters[i]).mutable_grad() = slot;
-    offset += grads[i].numel();
-  }
-  return buffer;
+  });
 }
 
 }  // namespace flowlab::train

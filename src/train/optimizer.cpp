@@ -146,15 +146,13 @@ void adam_loop(const torch::Tensor& p, const torch::Tensor& g, const torch::Tens
   T* mp = m.data_ptr<T>();
   T* vp = v.data_ptr<T>();
   const T* gp = g.data_ptr<T>();
-  const bool decoupled = s.decoupled && s.weight_decay != 0;
+  // Without weight decay the decoupled form multiplies by exactly 1.
   const bool l2 = !s.decoupled && s.weight_decay != 0;
   at::parallel_for(0, p.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
-    if (decoupled) {
-      adam_elements<T, true>(pp, gp, mp, vp, begin, end, s);
-    } else if (l2) {
+    if (l2) {
       adam_elements<T, false>(pp, gp, mp, vp, begin, end, s);
     } else {
-      adam_elements<T, true>(pp, gp, mp, vp, begin, end, AdamStep{s.lr, s.beta1, s.beta2, s.eps, 0.0, true, s.step});
+      adam_elements<T, true>(pp, gp, mp, vp, begin, end, s);
     }
   });
 }

@@ -22,8 +22,10 @@ struct AffineLayer {
 };
 
 /// h_{k+1} = act(W_k h_k + b_k) (+ h_k), as torch::nn::Linear and `activation` (one of
-/// activation_names()) would compute it, with the same gradients.
+/// activation_names()) would compute it, with the same gradients: as one autograd node when
+/// `one_node` and something needs a gradient, as ordinary operations otherwise; without
+/// autograd each layer overwrites its own output. A bias may be [1, out] (broadcast).
 torch::Tensor affine_stack(const torch::Tensor& input, const std::vector<AffineLayer>& layers,
-                           const std::string& activation);
+                           const std::string& activation, bool one_node = true);
 
 }  // namespace flowlab::nn

@@ -43,9 +43,6 @@ class Mlp : public Network {
   torch::Tensor stack(const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition,
                       bool with_output);
   std::vector<AffineLayer> affine_layers(bool with_output) const;
-  /// features() when autograd is off: in place, and a batch-wide time folded into a bias row.
-  torch::Tensor features_without_autograd(const torch::Tensor& x, const torch::Tensor& t,
-                                          const data::Condition& condition);
   MlpOptions options_;
   SampleShape shape_;
   std::shared_ptr<TimeEmbeddingImpl> embedding_;

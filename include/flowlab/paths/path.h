@@ -67,6 +67,8 @@ class Path {
   /// (ignored and may be undefined when deterministic()).
   virtual PathSample sample(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t,
                             const torch::Tensor& z) const;
+  /// The shape checks of sample(), for paths that override it.
+  static void check_sample_shapes(const torch::Tensor& x0, const torch::Tensor& x1, const torch::Tensor& t);
 
   /// The regression target for a network predicting `kind`: the quantity whose conditional
   /// expectation given x_t is the prediction (d/dt x_t, x0, x1, z, the conditional score, or
