@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Configures and builds flowlab in build/ (Release). `--target T` builds only T (e.g. flowlab,
-# the executable); other arguments go to CMake (e.g. -DFLOWLAB_UNITY=OFF).
+# Configures and builds flowlab (Release) against the LibTorch scripts/torch_env.sh picks:
+# Debian's into build/, a PyTorch 2.x's (FLOWLAB_TORCH=python) into build-torch2/ (FLOWLAB_BUILD_DIR
+# overrides). `--target T` builds only T (e.g. flowlab, the executable); other arguments go to
+# CMake (e.g. -DFLOWLAB_UNITY=OFF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/torch_env.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 target=()
 cmake_args=()
@@ -19,5 +22,10 @@ while [ $# -gt 0 ]; do
       ;;
   esac
 done
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}" >/dev/null
-cmake --build build -j"$jobs" "${target[@]}"
+if [ "$FLOWLAB_TORCH" = python ]; then
+  prefix=$(flowlab_torch_prefix)
+  [ -n "$prefix" ] || { echo "build.sh: $FLOWLAB_TORCH_PYTHON imports no torch (run FLOWLAB_TORCH=python scripts/setup.sh)" >&2; exit 1; }
+  cmake_args=(-DCMAKE_PREFIX_PATH="$prefix" "${cmake_args[@]}")
+fi
+cmake -S . -B "$FLOWLAB_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}" >/dev/null
+cmake --build "$FLOWLAB_BUILD_DIR" -j"$jobs" "${target[@]}"

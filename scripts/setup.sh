@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages flowlab needs (idempotent; as root or through sudo)
 # and makes sure LibTorch runs on OpenBLAS, not the ~6x slower reference BLAS.
+# FLOWLAB_TORCH=python also installs PyTorch $FLOWLAB_TORCH_VERSION (2.x, with CUDA) from PyPI into
+# .venv-torch, unless FLOWLAB_TORCH_PYTHON names a python with a torch >= 2 (scripts/torch_env.sh).
 set -euo pipefail
+source "$(dirname "$0")/torch_env.sh"
 
 packages=(
   build-essential cmake ninja-build ccache
@@ -49,4 +52,20 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torchcfm, torc
          "$venv/bin/pip" install -q --no-deps "${peers[@]}"; }; then
     echo "setup: warning: could not create $venv (the peer benchmarks need it)" >&2
   fi
+fi
+
+# The second LibTorch: PyTorch 2.x from PyPI (its LibTorch, CUDA libraries and CMake package) in
+# its own environment, apart from Debian's torch 1.13 that .venv reuses. About 5 GB.
+if [ "$FLOWLAB_TORCH" = python ]; then
+  major=$(flowlab_torch_major "$FLOWLAB_TORCH_PYTHON")
+  if [ -z "$major" ] || [ "$major" -lt 2 ]; then
+    if [ "$FLOWLAB_TORCH_PYTHON" != "$flowlab_root/.venv-torch/bin/python" ]; then
+      echo "setup: $FLOWLAB_TORCH_PYTHON imports no torch >= 2 (FLOWLAB_TORCH_PYTHON)" >&2
+      exit 1
+    fi
+    echo "setup: installing torch==$FLOWLAB_TORCH_VERSION from PyPI into $flowlab_root/.venv-torch"
+    [ -x "$flowlab_root/.venv-torch/bin/python" ] || /usr/bin/python3 -m venv "$flowlab_root/.venv-torch"
+    "$flowlab_root/.venv-torch/bin/pip" install -q --disable-pip-version-check "torch==$FLOWLAB_TORCH_VERSION"
+  fi
+  "$FLOWLAB_TORCH_PYTHON" -c 'import torch; print("setup: LibTorch", torch.__version__, "CUDA", torch.version.cuda)' 2>/dev/null | tail -n 1
 fi

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test through ctest.
+# The test command (CI runs it through .ci/run). Installs what is missing, builds against
+# Debian's LibTorch 1.13 and runs every test through ctest (arguments go to that ctest); then
+# builds flowlab and its tests against PyTorch 2.x's LibTorch with the CUDA code paths compiled
+# (FLOWLAB_TORCH=python, no GPU needed), so that a 2.x-only or CUDA-only compile error fails too.
+# FLOWLAB_LANES=debian skips the second build (it installs about 5 GB into .venv-torch once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
-./scripts/build.sh
 jobs=$(nproc 2>/dev/null || echo 2)
-cd build
-ctest --output-on-failure -j"$jobs" "$@"
+FLOWLAB_TORCH=debian ./scripts/setup.sh
+FLOWLAB_TORCH=debian ./scripts/build.sh
+(cd build && ctest --output-on-failure -j"$jobs" "$@")
+
+if [ "${FLOWLAB_LANES:-all}" != debian ]; then
+  echo "test.sh: second lane: PyTorch 2.x LibTorch with CUDA code paths (build only)"
+  FLOWLAB_TORCH=python ./scripts/setup.sh
+  FLOWLAB_TORCH=python ./scripts/build.sh -DFLOWLAB_USE_CUDA=ON
+fi

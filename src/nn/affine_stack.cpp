@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "flowlab/core/precision.h"
 #include "flowlab/nn/mlp.h"
 
 namespace flowlab::nn {
@@ -131,7 +132,9 @@ torch::Tensor affine_stack(const torch::Tensor& input, const std::vector<AffineL
     residual.push_back(layer.residual);
     any_grad = any_grad || layer.weight.requires_grad() || layer.bias.requires_grad();
   }
-  if (!one_node || !torch::GradMode::is_enabled() || !any_grad) {
+  // Under autocast the ordinary operations cast (and record the casts for backward); the one
+  // node's hand-written backward assumes one dtype.
+  if (!one_node || !torch::GradMode::is_enabled() || !any_grad || autocast_enabled(input.device())) {
     std::vector<torch::Tensor> parameters(tensors.begin() + 1, tensors.end());
     return run_stack(input, parameters, activated, residual, activation, !torch::GradMode::is_enabled(), nullptr);
   }

@@ -16,10 +16,10 @@ torch::Tensor symmetric_part(const torch::Tensor& m) { return 0.5 * (m + m.trans
 
 // tr (S_a S_b)^{1/2} through eigh only: the eigenvalues of S_a^{1/2} S_b S_a^{1/2} are those of S_a S_b.
 double trace_sqrt_product(const torch::Tensor& s_a, const torch::Tensor& s_b) {
-  const auto [values, vectors] = torch::linalg::eigh(s_a, "L");
+  const auto [values, vectors] = at::linalg_eigh(s_a, "L");
   const torch::Tensor root_a = torch::matmul(vectors * values.clamp_min(0.0).sqrt(), vectors.transpose(0, 1));
   const torch::Tensor inner = symmetric_part(torch::matmul(torch::matmul(root_a, s_b), root_a));
-  return torch::linalg::eigvalsh(inner, "L").clamp_min(0.0).sqrt().sum().item<double>();
+  return at::linalg_eigvalsh(inner, "L").clamp_min(0.0).sqrt().sum().item<double>();
 }
 
 void check_statistics(const FrechetStatistics& s, const char* which) {

@@ -2,6 +2,7 @@
 
 #include <torch/serialize/archive.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -62,6 +63,50 @@ TaskState read_named_tensors(torch::serialize::InputArchive& archive) {
   throw Error("checkpoint " + file + " holds no " + what + " (a checkpoint of another task or model?)");
 }
 
+#if TORCH_VERSION_MAJOR >= 2
+// LibTorch 1.x keyed a parameter's saved optimizer state by its TensorImpl printed in hex
+// ("0x55..."); 2.x prints it in decimal and reads keys back with std::stoull, which turns every
+// hex key into 0, so all states but one are lost and the rest left null. Put each saved state
+// back on the parameter at the same position of its group.
+template <class State>
+void restore_hex_keyed_state(torch::optim::Optimizer& optimizer, torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive states, groups;
+  if (!archive.try_read("state", states) || !archive.try_read("param_groups", groups)) return;
+  const std::vector<std::string> keys = states.keys();
+  if (std::none_of(keys.begin(), keys.end(), [](const std::string& k) { return k.rfind("0x", 0) == 0; })) return;
+  auto& state = optimizer.state();
+  for (std::size_t g = 0; g < optimizer.param_groups().size(); ++g) {
+    torch::serialize::InputArchive group;
+    if (!groups.try_read("param_groups/" + std::to_string(g), group)) continue;
+    const std::vector<torch::Tensor>& params = optimizer.param_groups()[g].params();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      c10::IValue old_key;
+      torch::serialize::InputArchive saved;
+      if (!group.try_read("params/" + std::to_string(i), old_key) || !old_key.isString() ||
+          !states.try_read(old_key.toStringRef(), saved)) {
+        state.erase(params[i].unsafeGetTensorImpl());
+        continue;
+      }
+      auto restored = std::make_unique<State>();
+      restored->serialize(saved);
+      state[params[i].unsafeGetTensorImpl()] = std::move(restored);
+    }
+  }
+}
+#endif
+
+// optimizer->load, and for checkpoints written by LibTorch 1.x and read by 2.x, their state.
+void load_optimizer(torch::optim::Optimizer& optimizer, torch::serialize::InputArchive& archive) {
+  optimizer.load(archive);
+#if TORCH_VERSION_MAJOR >= 2
+  if (dynamic_cast<torch::optim::AdamW*>(&optimizer)) {
+    restore_hex_keyed_state<torch::optim::AdamWParamState>(optimizer, archive);
+  } else if (dynamic_cast<torch::optim::Adam*>(&optimizer)) {
+    restore_hex_keyed_state<torch::optim::AdamParamState>(optimizer, archive);
+  }
+#endif
+}
+
 void read_sub(torch::serialize::InputArchive& from, const std::string& key, torch::serialize::InputArchive& to,
               const std::string& file, const std::string& what) {
   if (!from.try_read(key, to)) missing(file, what);
@@ -96,7 +141,7 @@ void load_single_model(torch::serialize::InputArchive& archive, int64_t version,
     if (name != kMainOptimizer) missing(file, "optimizer '" + name + "'");
     torch::serialize::InputArchive sub;
     archive.read("optimizer", sub);
-    optimizer->load(sub);
+    load_optimizer(*optimizer, sub);
   }
   for (const auto& [name, gen] : parts.generators) {
     if (!gen) continue;
@@ -136,7 +181,7 @@ void load_named_parts(torch::serialize::InputArchive& archive, const CheckpointP
     if (!optimizer) continue;
     torch::serialize::InputArchive sub;
     read_sub(optimizers, name, sub, file, "optimizer '" + name + "'");
-    optimizer->load(sub);
+    load_optimizer(*optimizer, sub);
   }
   for (const auto& [name, gen] : parts.generators) {
     if (!gen) continue;

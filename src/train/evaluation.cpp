@@ -70,8 +70,22 @@ paths::ModelFn model_function(nn::Model& model) {
 }
 
 paths::ModelFn sampling_function(const Experiment& exp, nn::Model& model) {
-  if (model.num_classes() == 0) return model_function(model);
-  return paths::guided(model_function(model), exp.sample.guidance);
+  paths::ModelFn fn = model_function(model);
+  if (exp.sample.precision != Precision::fp32 || exp.device.is_cuda()) {
+    // The network at sample.precision; its outputs back in float32 for the solver.
+    fn = [fn, device = exp.device, precision = exp.sample.precision](
+             const torch::Tensor& x, const torch::Tensor& t, const data::Condition& condition) {
+      paths::Predictions out;
+      {
+        const PrecisionScope scope(device, precision);
+        out = fn(x, t, condition);
+      }
+      for (auto& prediction : out) prediction.second = prediction.second.to(torch::kFloat);
+      return out;
+    };
+  }
+  if (model.num_classes() == 0) return fn;
+  return paths::guided(fn, exp.sample.guidance);
 }
 
 torch::Tensor sample_labels(const Experiment& exp, int64_t n) {

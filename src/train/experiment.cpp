@@ -55,6 +55,10 @@ SampleOptions SampleOptions::read(config::Node& node) {
                                 "classifier-free guidance weight w: f_uncond + w (f_cond - f_uncond); 1 is the "
                                 "conditional model, 0 the unconditional one");
   node.expect(std::isfinite(o.guidance), "guidance", "a finite number");
+  o.precision = precision_from_name(node.get_choice(
+      "precision", precision_name(o.precision), precision_names(),
+      "the network's arithmetic while sampling: fp32, tf32 (TF32 matrix products on CUDA; fp32 on CPU) or bf16 "
+      "(autocast); the solver's state stays float32"));
   config::Node sde = node.section("sde", "SDE sampling: dX = (b + eps s) dt + sqrt(2 eps) dW");
   o.sde = SdeSampleOptions::read(sde);
   return o;
@@ -113,6 +117,10 @@ TrainOptions TrainOptions::read(config::Node& node) {
   node.expect(o.batch_size >= 1, "batch_size", "an integer >= 1");
   o.grad_clip = node.get<double>("grad_clip", o.grad_clip, "max gradient norm; 0 disables");
   node.expect(o.grad_clip >= 0, "grad_clip", "a number >= 0");
+  o.precision = precision_from_name(node.get_choice(
+      "precision", precision_name(o.precision), precision_names(),
+      "the arithmetic of forward passes and losses: fp32, tf32 (TF32 matrix products on CUDA; fp32 on CPU) or bf16 "
+      "(autocast; weights, gradients, optimizer and EMA state stay float32)"));
   config::Node ema_node = node.section("ema");
   o.ema = EmaOptions::read(ema_node);
   o.log_every = node.get<int64_t>("log_every", o.log_every, "steps between log lines");

@@ -16,6 +16,7 @@
 
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
+#include "flowlab/core/precision.h"
 #include "flowlab/core/strings.h"
 #include "flowlab/core/threads.h"
 #include "flowlab/nn/network.h"
@@ -116,7 +117,9 @@ double Trainer::apply(const std::string& name, const torch::Tensor& loss) {
   }
   const double max_norm =
       exp_.train.grad_clip > 0 ? exp_.train.grad_clip : std::numeric_limits<double>::infinity();
-  // (Here an all-reduce of the gradients across processes and loss scaling will go.)
+  // (Here an all-reduce of the gradients across processes will go.) Backward and the update run
+  // outside autocast, in the dtypes the forward recorded; bf16 needs no loss scaling.
+  const AutocastPause float32_update(exp_.device);
   const double grad_norm = gradient_step(*it->optimizer, it->parameters, loss, max_norm);
   grad_norms_[name] = grad_norm;
   return loss_value;
@@ -205,7 +208,10 @@ void Trainer::run(bool resume) {
       set_learning_rate(*optimizers_[i].optimizer, lr[i]);
     }
     grad_norms_.clear();
-    const StepReport report = task_.step(step, generator_, *this);
+    const StepReport report = [&] {
+      const PrecisionScope precision(exp_.device, opt.precision);
+      return task_.step(step, generator_, *this);
+    }();
     for (const TrainedModule& m : modules_) {
       if (m.ema) ema_update(*m.ema, *m.module, opt.ema.decay);
     }

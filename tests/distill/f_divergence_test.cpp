@@ -135,7 +135,7 @@ torch::Tensor gaussian_data_estimate(const torch::Tensor& x, const torch::Tensor
   const int64_t d = m.size(0);
   const torch::Tensor tt = t.view({-1, 1, 1});
   const torch::Tensor cov = tt * tt * s + (1 - tt) * (1 - tt) * torch::eye(d, m.options());
-  const torch::Tensor gain = tt * torch::matmul(s, torch::linalg::inv(cov));  // [B, d, d]
+  const torch::Tensor gain = tt * torch::matmul(s, torch::linalg_inv(cov));  // [B, d, d]
   return m + torch::matmul(gain, (x - t.unsqueeze(1) * m).unsqueeze(-1)).squeeze(-1);
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flowlab/config/node.h"
+#include "flowlab/core/precision.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/nn/classifier.h"
 #include "flowlab/nn/model.h"
@@ -42,6 +43,9 @@ struct TrainOptions {
   int64_t steps = 20000;
   int64_t batch_size = 256;
   double grad_clip = 1.0;  ///< max global gradient norm; 0 disables clipping
+  /// fp32, tf32 (TF32 matrix products on CUDA) or bf16 (autocast for the forward pass and loss;
+  /// weights, gradients, optimizer and EMA state stay float32).
+  Precision precision = Precision::fp32;
   EmaOptions ema;
   int64_t log_every = 100;
   int64_t eval_every = 2000;        ///< 0 disables evaluation during training
@@ -73,6 +77,8 @@ struct SampleOptions {
   std::vector<int64_t> classes;
   std::string class_mode = "auto";  ///< auto | all | none
   double guidance = 1.0;            ///< classifier-free guidance weight w
+  /// The network's evaluations (fp32, tf32 or bf16 autocast); the solver state stays float32.
+  Precision precision = Precision::fp32;
   SdeSampleOptions sde;
   static SampleOptions read(config::Node& node);
 };
