@@ -117,9 +117,9 @@ StepReport DistillClassifierTask::step(int64_t step, at::Generator& gen, Gradien
     const torch::Tensor teacher_loss =
         teacher_objective_->loss({teacher, student.detach(), labels, step}, &teacher_parts);
     report.values["teacher_loss"] = update.apply(kTeacherOptimizer, teacher_loss);
-    for (const auto& [name, value] : teacher_parts) report.values["teacher_" + name] = value.item<double>();
+    for (const auto& [name, value] : teacher_parts) report.values["teacher_" + name] = value.detach();
   }
-  for (const auto& [name, value] : parts) report.values[name] = value.item<double>();
+  for (const auto& [name, value] : parts) report.values[name] = value.detach();
   return report;
 }
 

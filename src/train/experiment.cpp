@@ -121,6 +121,11 @@ TrainOptions TrainOptions::read(config::Node& node) {
       "precision", precision_name(o.precision), precision_names(),
       "the arithmetic of forward passes and losses: fp32, tf32 (TF32 matrix products on CUDA; fp32 on CPU) or bf16 "
       "(autocast; weights, gradients, optimizer and EMA state stay float32)"));
+  o.loss_check = node.get_choice(
+      "loss_check", o.loss_check, {"auto", "step", "log"},
+      "when losses are read to stop on a non-finite one: step (each, before its update), log (recorded on the "
+      "device, read every log_every steps and before checkpoints: no host sync per step), auto (step on the CPU, "
+      "log on CUDA)");
   config::Node ema_node = node.section("ema");
   o.ema = EmaOptions::read(ema_node);
   o.log_every = node.get<int64_t>("log_every", o.log_every, "steps between log lines");

@@ -320,8 +320,8 @@ StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientSt
       if (options_.normalise_ratio) r = normaliser_.normalise(r, t);
       h = distill::weight_of_ratio(options_.divergence, r);
       h = h / (h.mean() + 1e-6);
-      last_ratio_mean_ = r.mean().item<double>();
-      last_weight_max_ = h.max().item<double>();
+      last_ratio_mean_ = r.mean().detach();
+      last_weight_max_ = h.max().detach();
     }
     loss = distill::distribution_matching_loss(x, x1_fake, x1_teacher, h);
     if (options_.gan_weight > 0) loss = loss + options_.gan_weight * distill::generator_gan_loss(logit);

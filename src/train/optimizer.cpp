@@ -324,21 +324,41 @@ void zero_gradients(torch::optim::Optimizer& optimizer) {
 
 }  // namespace
 
-double clip_gradient_norm(const std::vector<torch::Tensor>& parameters, double max_norm) {
-  const torch::Tensor flat = flat_gradients(parameters);
-  if (!flat.defined()) return torch::nn::utils::clip_grad_norm_(parameters, max_norm);
+torch::Tensor clip_gradient_norm(const std::vector<torch::Tensor>& parameters, double max_norm) {
   torch::NoGradGuard no_grad;
-  const double norm = flat.norm().item<double>();
-  const double factor = max_norm / (norm + 1e-6);  // torch::nn::utils::clip_grad_norm_'s rule
-  if (factor < 1) flat.mul_(factor);
+  const torch::Tensor flat = flat_gradients(parameters);
+  std::vector<torch::Tensor> grads;
+  if (!flat.defined()) {
+    for (const torch::Tensor& p : parameters) {
+      if (p.grad().defined()) grads.push_back(p.grad());
+    }
+    if (grads.empty()) return torch::zeros({});
+  }
+  torch::Tensor norm;
+  if (flat.defined()) {
+    norm = flat.norm();
+  } else {
+    std::vector<torch::Tensor> norms;
+    for (const torch::Tensor& g : grads) norms.push_back(g.norm());
+    norm = torch::stack(norms).norm();
+  }
+  if (std::isinf(max_norm)) return norm;
+  // torch::nn::utils::clip_grad_norm_'s rule, factor max_norm / (norm + 1e-6) when below 1, on the
+  // device: a factor of 1 leaves the gradients exactly as they are.
+  const torch::Tensor factor = (max_norm / (norm + 1e-6)).clamp_max(1.0);
+  if (flat.defined()) {
+    flat.mul_(factor);
+  } else {
+    for (torch::Tensor& g : grads) g.mul_(factor);
+  }
   return norm;
 }
 
-double gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
-                     const torch::Tensor& loss, double max_norm) {
+torch::Tensor gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
+                            const torch::Tensor& loss, double max_norm) {
   zero_gradients(optimizer);
   loss.backward();
-  const double norm = clip_gradient_norm(parameters, max_norm);
+  const torch::Tensor norm = clip_gradient_norm(parameters, max_norm);
   optimizer.step();
   return norm;
 }

@@ -104,25 +104,41 @@ void Trainer::save(int64_t step) {
   prune_checkpoints(exp_.checkpoint_dir(), exp_.train.keep_last);
 }
 
-double Trainer::apply(const std::string& name, const torch::Tensor& loss) {
+void Trainer::stop_on_loss(const std::string& what, int64_t step, const std::string& optimizer) {
+  const std::string kept = last_saved_ >= 0 ? checkpoint_file(exp_.checkpoint_dir(), last_saved_) : "none";
+  throw Error("loss is " + what + " at step " + std::to_string(step) +
+              (optimizer.empty() ? std::string() : " (optimizer " + optimizer + ")") +
+              "; training stopped. Last good checkpoint: " + kept);
+}
+
+void Trainer::check_losses_finite() {
+  if (!first_bad_step_.defined()) return;
+  const int64_t bad = first_bad_step_.item<int64_t>();
+  if (bad >= 0) {
+    stop_on_loss(format("not finite (checked on the device, read every %lld steps)",
+                        static_cast<long long>(exp_.train.log_every)),
+                 bad, "");
+  }
+}
+
+torch::Tensor Trainer::apply(const std::string& name, const torch::Tensor& loss) {
   auto it = std::find_if(optimizers_.begin(), optimizers_.end(),
                          [&](const TrainedOptimizer& o) { return o.name == name; });
   TORCH_CHECK(it != optimizers_.end(), "the task updates an optimizer it does not name: ", name);
-  const double loss_value = loss.item<double>();
-  if (!std::isfinite(loss_value)) {
-    const std::string kept = last_saved_ >= 0 ? checkpoint_file(exp_.checkpoint_dir(), last_saved_) : "none";
-    throw Error("loss is " + json_number(loss_value) + " at step " + std::to_string(step_ + 1) +
-                (optimizers_.size() > 1 ? " (optimizer " + name + ")" : std::string()) +
-                "; training stopped. Last good checkpoint: " + kept);
+  const torch::Tensor value = loss.detach().to(torch::kFloat);
+  if (defer_loss_checks_) {
+    if (!first_bad_step_.defined()) first_bad_step_ = torch::full({}, -1, value.options().dtype(torch::kLong));
+    first_bad_step_.masked_fill_(value.isfinite().logical_not().logical_and(first_bad_step_ < 0), step_ + 1);
+  } else if (const double v = value.item<double>(); !std::isfinite(v)) {
+    stop_on_loss(json_number(v), step_ + 1, optimizers_.size() > 1 ? name : "");
   }
   const double max_norm =
       exp_.train.grad_clip > 0 ? exp_.train.grad_clip : std::numeric_limits<double>::infinity();
   // (Here an all-reduce of the gradients across processes will go.) Backward and the update run
   // outside autocast, in the dtypes the forward recorded; bf16 needs no loss scaling.
   const AutocastPause float32_update(exp_.device);
-  const double grad_norm = gradient_step(*it->optimizer, it->parameters, loss, max_norm);
-  grad_norms_[name] = grad_norm;
-  return loss_value;
+  grad_norms_[name] = gradient_step(*it->optimizer, it->parameters, loss, max_norm);
+  return value;
 }
 
 // run.threads 0 (auto): one thread for steps too small to share (core/threads.h), when every
@@ -191,12 +207,17 @@ void Trainer::run(bool resume) {
   install_stop_handlers();
   auto interval_start = std::chrono::steady_clock::now();
   int64_t interval_steps = 0;
-  double interval_loss = 0.0;
+  torch::Tensor interval_loss;  // the sum of the interval's losses, on the device
   last_saved_ = start > 0 ? start : -1;
+  defer_loss_checks_ = opt.loss_check == "log" || (opt.loss_check == "auto" && exp_.device.is_cuda());
+  first_bad_step_ = torch::Tensor();
+  // A 0-dim tensor's value, read on a logging step.
+  const auto value_of = [](const torch::Tensor& t) { return t.defined() ? t.item<double>() : 0.0; };
 
   for (int64_t step = start; step < opt.steps; ++step) {
     step_ = step;
     if (stop_requested()) {
+      check_losses_finite();
       save(step);
       throw Interrupted("interrupted at step " + std::to_string(step) + "; checkpoint saved to " +
                         checkpoint_file(exp_.checkpoint_dir(), step) + " (continue with --resume)");
@@ -217,28 +238,34 @@ void Trainer::run(bool resume) {
     }
 
     const int64_t done = step + 1;
-    interval_loss += report.loss;
+    if (report.loss.defined()) {
+      interval_loss = interval_loss.defined() ? interval_loss + report.loss : report.loss.clone();
+    }
     ++interval_steps;
     const bool eval_now = opt.eval_every > 0 && done % opt.eval_every == 0;
-    if (done % opt.log_every == 0 || eval_now || done == opt.steps) {
+    const bool save_now = (opt.checkpoint_every > 0 && done % opt.checkpoint_every == 0) || done == opt.steps;
+    const bool log_now = done % opt.log_every == 0 || eval_now || done == opt.steps;
+    if (log_now || save_now) check_losses_finite();
+    if (log_now) {
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - interval_start).count();
       const double rate = interval_steps / std::max(elapsed, 1e-9);
       // The first optimizer's learning rate and gradient norm; the others' under their names.
-      const double grad_norm = grad_norms_.count(optimizers_[0].name) ? grad_norms_[optimizers_[0].name] : 0.0;
+      const double grad_norm = grad_norms_.count(optimizers_[0].name) ? value_of(grad_norms_[optimizers_[0].name]) : 0.0;
+      const double loss_mean = value_of(interval_loss) / interval_steps;
       io::JsonObject json;
       json.add("step", done)
-          .add("loss", report.loss)
-          .add("loss_mean", interval_loss / interval_steps)
+          .add("loss", value_of(report.loss))
+          .add("loss_mean", loss_mean)
           .add("lr", lr[0])
           .add("grad_norm", grad_norm);
       for (std::size_t i = 1; i < optimizers_.size(); ++i) {
         json.add(optimizers_[i].name + "_lr", lr[i]);
         if (grad_norms_.count(optimizers_[i].name)) {
-          json.add(optimizers_[i].name + "_grad_norm", grad_norms_[optimizers_[i].name]);
+          json.add(optimizers_[i].name + "_grad_norm", value_of(grad_norms_[optimizers_[i].name]));
         }
       }
-      for (const auto& [name, value] : report.values) json.add(name, value);
+      for (const auto& [name, value] : report.values) json.add(name, value_of(value));
       json.add("steps_per_s", rate);
       std::string eval_text;
       if (eval_now) {
@@ -251,14 +278,14 @@ void Trainer::run(bool resume) {
       }
       log_metrics_line(json.str());
       log_info(format("step %lld/%lld loss %.5f lr %.3g grad %.3g %.1f it/s ETA %s", static_cast<long long>(done),
-                      static_cast<long long>(opt.steps), interval_loss / interval_steps, lr[0], grad_norm, rate,
+                      static_cast<long long>(opt.steps), loss_mean, lr[0], grad_norm, rate,
                       format_duration((opt.steps - done) / std::max(rate, 1e-9)).c_str()) +
                eval_text);
       interval_start = std::chrono::steady_clock::now();
       interval_steps = 0;
-      interval_loss = 0.0;
+      interval_loss = torch::Tensor();
     }
-    if ((opt.checkpoint_every > 0 && done % opt.checkpoint_every == 0) || done == opt.steps) {
+    if (save_now) {
       save(done);
       last_saved_ = done;
     }

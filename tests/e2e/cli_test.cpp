@@ -303,6 +303,28 @@ TEST(Cli, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   const std::string py = testing::run_python("import numpy as np\nprint(bool(np.isfinite(np.load('" + dir.file("x.npy") +
                                              "')).all()))\n");
   EXPECT_NE(py.find("True"), std::string::npos);
+
+  // Checked on the device (CUDA's default: no host sync per step), read every 7 steps and before
+  // each checkpoint: the same first bad step is named, and no checkpoint after it is written.
+  r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() +
+                  " --set run.name=nan_log --set 'data={type: npy, path: " + dir.file("data.npy") +
+                  "}' --set train.batch_size=4 --set train.steps=5000 --set train.checkpoint_every=10"
+                  " --set train.eval_every=0 --set 'model.hidden=[16]' --set train.loss_check=log --set train.log_every=7");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("loss is not finite \\(checked on the device, read every 7 "
+                                                        "steps\\) at step ([0-9]+)")))
+      << r.output;
+  EXPECT_EQ(std::stoi(m[1]), bad_step) << r.output;
+  const std::string last_good = dir.path() + "/nan_log/checkpoints/step_" + [&] {
+    char name[32];
+    std::snprintf(name, sizeof(name), "%09d.pt", (bad_step - 1) / 10 * 10);
+    return std::string(name);
+  }();
+  EXPECT_NE(r.output.find("Last good checkpoint: " + last_good), std::string::npos) << r.output;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() + "/nan_log/checkpoints")) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_LE(std::stoi(name.substr(5, 9)), bad_step - 1) << name << " written after the bad step " << bad_step;
+  }
 }
 
 // A CIFAR-10 binary folder of random images: six files of two records each (label, then 3072 bytes).

@@ -91,7 +91,7 @@ void expect_matches_torch(const std::string& type, double weight_decay) {
     const double lr = step < 15 ? 0.01 : 0.003;
     set_learning_rate(*flat, lr);
     set_learning_rate(*plain, lr);
-    const double ours_norm = gradient_step(*flat, ours->parameters(), loss_of(ours, step), 0.5);
+    const double ours_norm = gradient_step(*flat, ours->parameters(), loss_of(ours, step), 0.5).item<double>();
     plain->zero_grad();
     loss_of(reference, step).backward();
     const double reference_norm = torch::nn::utils::clip_grad_norm_(reference->parameters(), 0.5);
@@ -176,13 +176,13 @@ TEST(FlatParameters, ClipGradientNormMatchesTorch) {
   auto a = small_net(5), b = small_net(5);
   loss_of(a, 0).backward();
   loss_of(b, 0).backward();
-  const double ours = clip_gradient_norm(a->parameters(), 0.1);
+  const double ours = clip_gradient_norm(a->parameters(), 0.1).item<double>();
   const double reference = torch::nn::utils::clip_grad_norm_(b->parameters(), 0.1);
   EXPECT_NEAR(ours, reference, 1e-6 * reference);
   EXPECT_GT(ours, 0.1);  // so the clipping did something
   EXPECT_LT(max_difference(gradients_of(a->parameters()), gradients_of(b->parameters())), 1e-8);
   // Not clipped below the bound.
-  const double again = clip_gradient_norm(a->parameters(), 10.0);
+  const double again = clip_gradient_norm(a->parameters(), 10.0).item<double>();
   EXPECT_NEAR(again, 0.1, 1e-6);
 }
 

@@ -46,6 +46,10 @@ struct TrainOptions {
   /// fp32, tf32 (TF32 matrix products on CUDA) or bf16 (autocast for the forward pass and loss;
   /// weights, gradients, optimizer and EMA state stay float32).
   Precision precision = Precision::fp32;
+  /// When the host reads the losses to stop on a non-finite one: "step" (each loss before its
+  /// update), "log" (a device-side record, read on logging, evaluation and checkpoint steps: no
+  /// per-step host sync), "auto" (step on the CPU, log on CUDA).
+  std::string loss_check = "auto";
   EmaOptions ema;
   int64_t log_every = 100;
   int64_t eval_every = 2000;        ///< 0 disables evaluation during training

@@ -107,7 +107,7 @@ class OnestepDistillTask : public Task {
   std::unique_ptr<LrSchedule> fake_schedule_, discriminator_schedule_;
   distill::RatioNormaliser normaliser_;
   torch::Tensor karras_times_;  ///< time_sampler karras: the times of grid indices 2..998 (float32)
-  double last_generator_loss_ = 0.0, last_ratio_mean_ = 0.0, last_weight_max_ = 0.0;
+  torch::Tensor last_generator_loss_, last_ratio_mean_, last_weight_max_;  // 0-dim, on the device
 };
 
 }  // namespace flowlab::train

@@ -41,14 +41,15 @@ double learning_rate(const torch::optim::Optimizer& optimizer);
 
 /// Scales the gradients of `parameters` so that their global 2-norm is at most `max_norm`
 /// (torch::nn::utils::clip_grad_norm_'s rule: factor max_norm / (norm + 1e-6) when below 1;
-/// infinity: no clipping); returns the norm before clipping. Gradients are packed into one
-/// buffer when all are defined (flat_parameters.h), so this is one reduction and one scaling.
-double clip_gradient_norm(const std::vector<torch::Tensor>& parameters, double max_norm);
+/// infinity: no clipping); returns the norm before clipping, a 0-dim tensor on the gradients'
+/// device (nothing is read back to the host). Gradients are packed into one buffer when all are
+/// defined (flat_parameters.h), so this is one reduction and one scaling.
+torch::Tensor clip_gradient_norm(const std::vector<torch::Tensor>& parameters, double max_norm);
 
 /// One update from `loss`: zero the gradients, backpropagate, clip the global gradient norm of
 /// `parameters` to `max_norm` (infinity: no clipping), step. Returns the norm before clipping.
-double gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
-                     const torch::Tensor& loss, double max_norm);
+torch::Tensor gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
+                            const torch::Tensor& loss, double max_norm);
 
 void register_builtin_training();
 

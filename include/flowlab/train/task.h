@@ -49,16 +49,17 @@ using TaskState = std::vector<std::pair<std::string, torch::Tensor>>;
 class GradientStep {
  public:
   virtual ~GradientStep() = default;
-  /// Updates the parameters of the optimizer named `optimizer` from `loss`; returns the loss's
-  /// value (read once, for the non-finite check, so a task need not read it again).
-  virtual double apply(const std::string& optimizer, const torch::Tensor& loss) = 0;
+  /// Updates the parameters of the optimizer named `optimizer` from `loss`; returns the loss,
+  /// detached, where it was computed (on CUDA nothing is read back to the host per step).
+  virtual torch::Tensor apply(const std::string& optimizer, const torch::Tensor& loss) = 0;
 };
 
 /// What a step reports: the loss that the log line and metrics.jsonl show, and more numbers
-/// (each logged under its name, e.g. a second loss of a two-optimizer task).
+/// (each logged under its name, e.g. a second loss of a two-optimizer task), as 0-dim tensors on
+/// the run's device: the trainer reads them only on the steps it logs.
 struct StepReport {
-  double loss = 0.0;
-  std::map<std::string, double> values;
+  torch::Tensor loss;
+  std::map<std::string, torch::Tensor> values;
 };
 
 class Task {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <ATen/core/Generator.h>
+#include <torch/types.h>
 
 #include "flowlab/train/checkpoint.h"
 #include "flowlab/train/experiment.h"
@@ -26,7 +27,10 @@ class Trainer : private GradientStep {
   void run(bool resume);
 
  private:
-  double apply(const std::string& optimizer, const torch::Tensor& loss) override;
+  torch::Tensor apply(const std::string& optimizer, const torch::Tensor& loss) override;
+  /// Throws when a loss since the last check was not finite (the host reads the device's record).
+  void check_losses_finite();
+  [[noreturn]] void stop_on_loss(const std::string& what, int64_t step, const std::string& optimizer);
   void save(int64_t step);
   void choose_threads();
   CheckpointParts parts();
@@ -36,7 +40,12 @@ class Trainer : private GradientStep {
   std::vector<TrainedModule> modules_;
   std::vector<TrainedOptimizer> optimizers_;
   std::vector<double> base_lr_;      // each optimizer's configured learning rate, scaled by its schedule
-  std::map<std::string, double> grad_norms_;  // of the current step, by optimizer
+  std::map<std::string, torch::Tensor> grad_norms_;  // of the current step, by optimizer
+  // On CUDA the losses are checked on the device: the first step with a non-finite loss (-1:
+  // none), read on the steps that log, evaluate or checkpoint. On the CPU each loss is read as
+  // it comes, before its update.
+  bool defer_loss_checks_ = false;
+  torch::Tensor first_bad_step_;
   at::Generator generator_;          // draws data, source, times and latents
   int64_t step_ = 0;                 // the step being taken (0-based)
   int64_t last_saved_ = -1;
