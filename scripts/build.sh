@@ -25,7 +25,10 @@ done
 if [ "$FLOWLAB_TORCH" = python ]; then
   prefix=$(flowlab_torch_prefix)
   [ -n "$prefix" ] || { echo "build.sh: $FLOWLAB_TORCH_PYTHON imports no torch (run FLOWLAB_TORCH=python scripts/setup.sh)" >&2; exit 1; }
-  cmake_args=(-DCMAKE_PREFIX_PATH="$prefix" "${cmake_args[@]}")
+  # FLOWLAB_EXTRA_PREFIX: more CMake prefixes (e.g. Debian packages unpacked on a GPU machine).
+  cmake_args=(-DCMAKE_PREFIX_PATH="$prefix${FLOWLAB_EXTRA_PREFIX:+;$FLOWLAB_EXTRA_PREFIX}" "${cmake_args[@]}")
 fi
-cmake -S . -B "$FLOWLAB_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}" >/dev/null
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S . -B "$FLOWLAB_BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}" >/dev/null
 cmake --build "$FLOWLAB_BUILD_DIR" -j"$jobs" "${target[@]}"

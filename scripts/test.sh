@@ -2,7 +2,8 @@
 # The test command (CI runs it through .ci/run). Installs what is missing, builds against
 # Debian's LibTorch 1.13 and runs every test through ctest (arguments go to that ctest); then
 # builds flowlab and its tests against PyTorch 2.x's LibTorch with the CUDA code paths compiled
-# (FLOWLAB_TORCH=python, no GPU needed), so that a 2.x-only or CUDA-only compile error fails too.
+# (FLOWLAB_TORCH=python, no GPU needed), so that a 2.x-only or CUDA-only compile error fails too,
+# and runs there the tests of code that differs between the two LibTorch versions.
 # FLOWLAB_LANES=debian skips the second build (it installs about 5 GB into .venv-torch once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +16,7 @@ if [ "${FLOWLAB_LANES:-all}" != debian ]; then
   echo "test.sh: second lane: PyTorch 2.x LibTorch with CUDA code paths (build only)"
   FLOWLAB_TORCH=python ./scripts/setup.sh
   FLOWLAB_TORCH=python ./scripts/build.sh -DFLOWLAB_USE_CUDA=ON
+  # The tests of code that differs between LibTorch versions, on the CPU.
+  (cd build-torch2 && ctest --output-on-failure -j"$jobs" \
+    -R 'Checkpoint|ConditionalCli|Cli\.(ResumeContinuesExactly|NanLoss)|Precision|FlatParameters|Optimizer|GraphedSolve|FixedStep')
 fi

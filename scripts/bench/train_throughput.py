@@ -40,12 +40,14 @@ def moons(n, gen):
     return 2.0 * torch.stack([x, y], 1) + 0.05 * torch.randn(n, 2, generator=gen)
 
 
-def train(width, steps, batch, device, warmup=500):
+def train(width, steps, batch, device, warmup=500, compile_net=False):
     # Like flowlab: data, times and noise are drawn on the CPU from one generator, then moved.
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
     net, ema = Mlp(width).to(device), Mlp(width).to(device)
     ema.load_state_dict(net.state_dict())
+    if compile_net:
+        net = torch.compile(net)  # PyTorch 2.x
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.0)
     params = list(net.parameters())
     start = None
@@ -104,9 +106,10 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads; 0: torch's default")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the network (PyTorch 2.x)")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    rate = train(args.width, args.steps, args.batch, args.device)
+    rate = train(args.width, args.steps, args.batch, args.device, compile_net=args.compile)
     floor = gemm_rate(args.width, args.batch, args.device) / step_flops(args.width, args.batch)
     print(f"python_steps_per_s {rate:.1f} gemm_floor_steps_per_s {floor:.1f}")

@@ -75,20 +75,37 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--data", default=os.path.join(DATA_DIR, "train-images-idx3-ubyte.gz"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--bf16", action="store_true", help="autocast to bfloat16 (forward and loss), float32 weights")
+    p.add_argument("--npy", default="", help="images [N, C, H, W] in [-1, 1] from a .npy file instead of --data")
     return p.parse_args(argv)
+
+
+def image_shape(args):
+    if args.npy:
+        return tuple(np.load(args.npy, mmap_mode="r").shape[1:])
+    return (1, 28, 28)
+
+
+def load_images(args):
+    if args.npy:
+        return torch.from_numpy(np.load(args.npy).astype(np.float32)), None
+    return load_fashion_mnist(args.data, args.num_classes > 0)
 
 
 def model_kwargs(args):
     ints = lambda s: tuple(int(v) for v in s.split(",") if v.strip())  # noqa: E731
-    return dict(in_channels=1, channels=args.channels, channel_mult=ints(args.channel_mult),
-                num_res_blocks=args.num_res_blocks, attention_resolutions=ints(args.attention), image_size=28,
+    c, h, _ = image_shape(args)
+    return dict(in_channels=c, channels=args.channels, channel_mult=ints(args.channel_mult),
+                num_res_blocks=args.num_res_blocks, attention_resolutions=ints(args.attention), image_size=h,
                 num_heads=args.num_heads, head_channels=args.head_channels, dropout=args.dropout,
                 scale_shift=not args.no_scale_shift, resblock_updown=args.resblock_updown,
                 num_classes=args.num_classes)
 
 
 def run_train(net, args, gen):
-    images, labels = load_fashion_mnist(args.data, args.num_classes > 0)
+    images, labels = load_images(args)
+    dev = torch.device(args.device)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     net.train()
     b = args.batch
@@ -106,10 +123,13 @@ def run_train(net, args, gen):
                 y = torch.where(drop, torch.full_like(y, -1), y)
         x0 = torch.randn(x1.shape, generator=gen)
         t = torch.rand(b, generator=gen)
+        x0, x1, t = x0.to(dev), x1.to(dev), t.to(dev)
+        y = y.to(dev) if y is not None else None
         tt = t[:, None, None, None]
         xt = (1 - tt) * x0 + tt * x1
         opt.zero_grad()
-        loss = torch.nn.functional.mse_loss(net(xt, t, y), x1 - x0)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
+            loss = torch.nn.functional.mse_loss(net(xt, t, y), x1 - x0)
         loss.backward()
         opt.step()
     loss.item()
@@ -125,11 +145,15 @@ def run_sample(net, args, gen):
         for step in range(args.warmup + args.steps):
             if step == args.warmup:
                 start = time.perf_counter()
-            x = torch.randn(b, 1, 28, 28, generator=gen)
-            y = torch.randint(0, args.num_classes, (b,), generator=gen) if args.num_classes > 0 else None
+            dev = torch.device(args.device)
+            x = torch.randn((b,) + image_shape(args), generator=gen).to(dev)
+            y = torch.randint(0, args.num_classes, (b,), generator=gen).to(dev) if args.num_classes > 0 else None
             for i in range(k):
-                t = torch.full((b,), i * dt)
-                x = x + dt * net(x, t, y)
+                t = torch.full((b,), i * dt, device=dev)
+                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
+                    v = net(x, t, y)
+                x = x + dt * v.float()
+            x.cpu()
     return time.perf_counter() - start
 
 
@@ -141,7 +165,7 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     kw = model_kwargs(args)
-    net = unet_peer.UNet(**kw)
+    net = unet_peer.UNet(**kw).to(args.device)
     forward = unet_peer.count_flops(kw, batch=1)["flops_per_image"]
     if args.mode == "train":
         seconds = run_train(net, args, gen)

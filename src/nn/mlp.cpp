@@ -86,6 +86,9 @@ namespace {
 // True when every entry of the 1-D t is the same number (fixed-step ODE sampling).
 bool one_time(const torch::Tensor& t) {
   if (t.size(0) <= 1) return true;
+  // Off the CPU, reading t back would cost a host sync per evaluation (and is not allowed inside
+  // a CUDA graph capture); the per-sample time features are cheap there.
+  if (!t.is_cpu()) return false;
   const auto [low, high] = torch::aminmax(t);
   return torch::equal(low, high);
 }

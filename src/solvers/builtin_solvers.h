@@ -26,6 +26,10 @@ void check_solve_inputs(const std::string& solver, const torch::Tensor& x0, doub
 /// Rows of x [B, ...] whose elements are all finite, as a [B] bool tensor.
 torch::Tensor finite_rows(const torch::Tensor& x);
 
+/// Throws Error when a fixed-step solve's `first_non_finite_step` (see SolveResult) is >= 0,
+/// naming the step, its times and how many of the `batch` samples are non-finite at the end.
+void throw_if_non_finite(const std::string& solver, const SolveResult& result, double t0, double t1, int64_t batch);
+
 /// A time for error messages ("0.35").
 std::string format_time(double t);
 

@@ -38,6 +38,19 @@ void check_solve_inputs(const std::string& solver, const torch::Tensor& x0, doub
   }
 }
 
+void throw_if_non_finite(const std::string& solver, const SolveResult& result, double t0, double t1, int64_t batch) {
+  if (!result.first_non_finite_step.defined()) return;
+  const int64_t n = result.first_non_finite_step.item<int64_t>();
+  if (n < 0) return;
+  const int64_t steps = std::max<int64_t>(result.steps, 1);
+  const double t_start = t0 + (t1 - t0) * static_cast<double>(n - 1) / static_cast<double>(steps);
+  const double t_end = n == steps ? t1 : t0 + (t1 - t0) * static_cast<double>(n) / static_cast<double>(steps);
+  const int64_t bad = (~finite_rows(result.x.detach())).sum().item<int64_t>();
+  throw Error(solver + ": the state became non-finite at t=" + format_time(t_end) + " (step " + std::to_string(n) +
+              " of " + std::to_string(steps) + ", from t=" + format_time(t_start) + "); " + std::to_string(bad) +
+              " of " + std::to_string(batch) + " samples are non-finite at the end");
+}
+
 torch::Tensor finite_rows(const torch::Tensor& x) {
   if (x.numel() == 0) return torch::ones({x.size(0)}, x.options().dtype(torch::kBool));
   return torch::isfinite(x).reshape({x.size(0), -1}).all(1);

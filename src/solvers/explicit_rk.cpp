@@ -4,6 +4,7 @@
 
 #include "builtin_solvers.h"
 #include "flowlab/core/error.h"
+#include "flowlab/solvers/graphed_solve.h"
 
 namespace flowlab::solvers::detail {
 namespace {
@@ -16,7 +17,10 @@ class FixedStepSolver : public Solver {
   }
 
   SolveResult integrate(const Field& field, const torch::Tensor& x0, double t0, double t1) const override {
-    check_solve_inputs(tableau_.name, x0, t0, t1);
+    // Inside a CUDA graph capture nothing may be read back: GraphedSolve checks x0 itself and
+    // reads first_non_finite_step after each replay.
+    const bool capturing = stream_capturing(x0.device());
+    if (!capturing) check_solve_inputs(tableau_.name, x0, t0, t1);
     torch::AutoGradMode grad_mode(options_.enable_grad);
     const int64_t batch = x0.size(0);
 
@@ -32,6 +36,9 @@ class FixedStepSolver : public Solver {
     const auto time_options = x0.options().dtype(torch::kDouble);
     const int64_t steps = options_.steps;
     torch::Tensor x = result.x;
+    // The first step whose state is non-finite, recorded on the device and read once at the end:
+    // no host sync per step (a GPU would wait on each).
+    torch::Tensor first_bad = torch::full({}, -1, x0.options().dtype(torch::kLong).requires_grad(false));
     for (int64_t n = 0; n < steps; ++n) {
       // Grid points from t0 + (t1 - t0) n / steps, so the last one is exactly t1.
       const double t_start = t0 + (t1 - t0) * static_cast<double>(n) / static_cast<double>(steps);
@@ -41,17 +48,15 @@ class FixedStepSolver : public Solver {
       const std::vector<torch::Tensor> stages = runge_kutta_stages(tableau_, field, x, t, h);
       x = x + runge_kutta_increment(h, tableau_.b, stages);
       result.nfe += tableau_.stages();
-
-      const int64_t non_finite = (~finite_rows(x.detach())).sum().item<int64_t>();
-      if (non_finite > 0) {
-        throw Error(tableau_.name + ": the state became non-finite at t=" + format_time(t_end) + " (step " +
-                    std::to_string(n + 1) + " of " + std::to_string(steps) + ", from t=" +
-                    format_time(t_start) + ") for " + std::to_string(non_finite) + " of " +
-                    std::to_string(batch) + " samples");
-      }
+      first_bad.masked_fill_(finite_rows(x.detach()).all().logical_not().logical_and(first_bad < 0), n + 1);
     }
     result.x = x;
     result.steps = steps;
+    result.first_non_finite_step = first_bad;
+    if (!capturing) {
+      throw_if_non_finite(tableau_.name, result, t0, t1, batch);
+      result.first_non_finite_step = torch::Tensor();
+    }
     result.accepted = steps * batch;
     result.accepted_per_sample = torch::full({batch}, steps, torch::kLong);
     return result;

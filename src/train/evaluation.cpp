@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <limits>
 
 #include "flowlab/core/error.h"
+#include "flowlab/solvers/graphed_solve.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/data/source.h"
 #include "flowlab/solvers/philox.h"
@@ -124,6 +126,10 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
     ode = solvers::make_solver(o.solver, o.solver_options);
   }
   field(data::Condition{});  // fails early when the model's fields do not determine the field
+  // One field for every batch (unconditional, checked with the config): its solve is captured
+  // once per batch shape and replayed.
+  std::optional<solvers::GraphedSolve> graphed;
+  if (ode && o.cuda_graph && exp.device.is_cuda()) graphed.emplace(*ode, field(data::Condition{}), 0.0, 1.0);
   GeneratedSamples out;
   out.labels = sample_labels(exp, n);
   const data::Condition all{out.labels.defined() ? out.labels.to(exp.device) : torch::Tensor()};
@@ -149,7 +155,7 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
                                                const torch::Tensor& rows) {
         return field(condition.rows(rows))(y, t);
       };
-      const solvers::SolveResult r = ode->integrate_rows(rows_field, x0, 0.0, 1.0);
+      const solvers::SolveResult r = graphed ? graphed->integrate(x0) : ode->integrate_rows(rows_field, x0, 0.0, 1.0);
       x = r.x;
       out.nfe += r.nfe;
       out.rejected += r.rejected;

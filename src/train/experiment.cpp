@@ -59,6 +59,9 @@ SampleOptions SampleOptions::read(config::Node& node) {
       "precision", precision_name(o.precision), precision_names(),
       "the network's arithmetic while sampling: fp32, tf32 (TF32 matrix products on CUDA; fp32 on CPU) or bf16 "
       "(autocast); the solver's state stays float32"));
+  o.cuda_graph = node.get<bool>("cuda_graph", o.cuda_graph,
+                                "on CUDA, capture the fixed-step ODE solve of a batch as a CUDA graph and replay it "
+                                "(unconditional models; no effect on the CPU)");
   config::Node sde = node.section("sde", "SDE sampling: dX = (b + eps s) dt + sqrt(2 eps) dW");
   o.sde = SdeSampleOptions::read(sde);
   return o;
@@ -227,6 +230,16 @@ void Experiment::build_flow_components(const std::string& objective_section) {
   config::Node sample_node = config.section("sample", "sampling");
   sample = SampleOptions::read(sample_node);
   solvers::solver_registry().check_known(sample_node, "solver", sample.solver);
+  if (sample.cuda_graph) {
+    if (sample.solver == "dopri5") {
+      sample_node.fail("cuda_graph", "needs a fixed-step solver (euler, midpoint, heun, rk4), not dopri5, which "
+                                     "chooses its steps on the host");
+    }
+    if (sample.sde.enabled) sample_node.fail("cuda_graph", "needs the ODE sampler (sample.sde.enabled: false)");
+    if (model->num_classes() > 0) {
+      sample_node.fail("cuda_graph", "needs an unconditional model (this one is class-conditional)");
+    }
+  }
   config::Node eval_node = config.section("eval", "evaluation metrics");
   eval = EvalOptions::read(eval_node);
   for (const auto& name : eval.metrics) {

@@ -109,6 +109,16 @@ TEST(Cli, ConfigErrorsExitTwoWithKeyPathAndLine) {
   EXPECT_NE(r.output.find("model.predicts: a noise prediction E[x0|x_t] needs a Gaussian source"), std::string::npos)
       << r.output;
 
+  // GPU options that cannot apply are config errors, not silent no-ops.
+  r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() +
+                  " --set sample.cuda_graph=true --set sample.solver=dopri5");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("sample.cuda_graph: needs a fixed-step solver"), std::string::npos) << r.output;
+  r = run_command(flowlab() + " train " + moons_config() + " --set run.dir=" + dir.path() + " --set train.precision=fp16");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("train.precision"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("bf16"), std::string::npos) << r.output;
+
   r = run_command(flowlab() + " train " + dir.file("missing.yaml"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("cannot read config file"), std::string::npos) << r.output;

@@ -41,6 +41,10 @@ struct SolveResult {
   int64_t rejected = 0;      ///< rejected per-sample steps, summed over samples
   torch::Tensor accepted_per_sample;  ///< [B] int64 on the CPU: accepted steps of each sample
   torch::Tensor rejected_per_sample;  ///< [B] int64 on the CPU: rejected steps of each sample
+  /// Fixed-step solvers inside a CUDA graph capture, where nothing is read back: the first step
+  /// (1-based) after which the state was non-finite, -1 if none ([] int64 on x's device), for
+  /// the graph's owner to check after each replay (GraphedSolve). Undefined otherwise.
+  torch::Tensor first_non_finite_step;
 };
 
 class Solver {

@@ -83,6 +83,9 @@ struct SampleOptions {
   double guidance = 1.0;            ///< classifier-free guidance weight w
   /// The network's evaluations (fp32, tf32 or bf16 autocast); the solver state stays float32.
   Precision precision = Precision::fp32;
+  /// Fixed-step ODE sampling on CUDA captured as a CUDA graph per batch shape and replayed
+  /// (solvers/graphed_solve.h); no effect on the CPU.
+  bool cuda_graph = false;
   SdeSampleOptions sde;
   static SampleOptions read(config::Node& node);
 };
