@@ -13,7 +13,7 @@ FLOWLAB_TORCH=debian ./scripts/build.sh
 (cd build && ctest --output-on-failure -j"$jobs" "$@")
 
 if [ "${FLOWLAB_LANES:-all}" != debian ]; then
-  echo "test.sh: second lane: PyTorch 2.x LibTorch with CUDA code paths (build only)"
+  echo "test.sh: second lane: PyTorch 2.x LibTorch with CUDA code paths"
   FLOWLAB_TORCH=python ./scripts/setup.sh
   FLOWLAB_TORCH=python ./scripts/build.sh -DFLOWLAB_USE_CUDA=ON
   # The tests of code that differs between LibTorch versions, on the CPU.

@@ -11,7 +11,7 @@ flowlab_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The major version of the torch that python "$1" imports (empty when none).
 flowlab_torch_major() {
-  "$1" -c 'import torch; print(torch.__version__.split(".")[0])' 2>/dev/null | tail -n 1
+  "$1" -c 'import torch; print(torch.__version__.split(".")[0])' 2>/dev/null | tail -n 1 || true
 }
 
 if [ -z "${FLOWLAB_TORCH:-}" ]; then
@@ -38,5 +38,5 @@ export FLOWLAB_TORCH FLOWLAB_TORCH_VERSION FLOWLAB_BUILD_DIR
 # CMAKE_PREFIX_PATH for the python torch: its CMake package, and the torch folder itself so
 # find_library takes its lib/ before Debian's libtorch (both may be installed).
 flowlab_torch_prefix() {
-  "$FLOWLAB_TORCH_PYTHON" -c 'import os, torch; print(torch.utils.cmake_prefix_path + ";" + os.path.dirname(torch.__file__))' 2>/dev/null | tail -n 1
+  "$FLOWLAB_TORCH_PYTHON" -c 'import os, torch; print(torch.utils.cmake_prefix_path + ";" + os.path.dirname(torch.__file__))' 2>/dev/null | tail -n 1 || true
 }
