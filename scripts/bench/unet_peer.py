@@ -192,7 +192,7 @@ class UNet(nn.Module):
         self.out_conv = zero_module(nn.Conv2d(channels, outputs * in_channels, 3, padding=1))
 
     @staticmethod
-    def _apply(stage, h, emb):
+    def _run_stage(stage, h, emb):  # not _apply: nn.Module.to() calls _apply
         for layer in stage:
             h = layer(h, emb) if isinstance(layer, ResBlock) else layer(h)
         return h
@@ -207,11 +207,11 @@ class UNet(nn.Module):
         h = self.input_conv(x)
         hs = [h]
         for stage in self.down:
-            h = self._apply(stage, h, emb)
+            h = self._run_stage(stage, h, emb)
             hs.append(h)
-        h = self._apply(self.middle, h, emb)
+        h = self._run_stage(self.middle, h, emb)
         for stage in self.up:
-            h = self._apply(stage, torch.cat([h, hs.pop()], dim=1), emb)
+            h = self._run_stage(stage, torch.cat([h, hs.pop()], dim=1), emb)
         return self.out_conv(F.silu(self.out_norm(h)))
 
 
