@@ -239,7 +239,11 @@ void Trainer::run(bool resume) {
 
     const int64_t done = step + 1;
     if (report.loss.defined()) {
-      interval_loss = interval_loss.defined() ? interval_loss + report.loss : report.loss.clone();
+      if (interval_loss.defined()) {
+        interval_loss.add_(report.loss);
+      } else {
+        interval_loss = report.loss.clone();
+      }
     }
     ++interval_steps;
     const bool eval_now = opt.eval_every > 0 && done % opt.eval_every == 0;
