@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
 #include "flowlab/core/threads.h"
+#include "flowlab/distributed/launch.h"
 
 namespace {
 
@@ -207,22 +209,26 @@ int main(int argc, char** argv) {
   keep_freed_memory();
   flowlab::use_threads();  // every command; a run's `run.threads` overrides it
   flowlab::init_logging();
+  // A process of a run launched by torchrun reports its failure in torchrun's error file too.
+  const auto fail = [](const std::string& message, int code) {
+    std::cerr << "flowlab: " << message << "\n";
+    if (const char* file = std::getenv("TORCHELASTIC_ERROR_FILE"); file && *file) {
+      flowlab::distributed::write_error_file(file, "flowlab: " + message);
+    }
+    return code;
+  };
   try {
     return dispatch(argc, argv);
   } catch (const flowlab::Interrupted& e) {
     std::cerr << "flowlab: " << e.what() << "\n";
     return flowlab::kExitInterrupted;
   } catch (const flowlab::ConfigError& e) {
-    std::cerr << "flowlab: config error: " << e.what() << "\n";
-    return flowlab::kExitUsage;
+    return fail(std::string("config error: ") + e.what(), flowlab::kExitUsage);
   } catch (const flowlab::Error& e) {
-    std::cerr << "flowlab: error: " << e.what() << "\n";
-    return flowlab::kExitFailure;
+    return fail(std::string("error: ") + e.what(), flowlab::kExitFailure);
   } catch (const c10::Error& e) {
-    std::cerr << "flowlab: error: " << e.what_without_backtrace() << "\n";
-    return flowlab::kExitFailure;
+    return fail(std::string("error: ") + e.what_without_backtrace(), flowlab::kExitFailure);
   } catch (const std::exception& e) {
-    std::cerr << "flowlab: error: " << e.what() << "\n";
-    return flowlab::kExitFailure;
+    return fail(std::string("error: ") + e.what(), flowlab::kExitFailure);
   }
 }

@@ -1,20 +1,32 @@
-
 #include <ATen/Parallel.h>
+
+#include <chrono>
 
 #include "commands.h"
 #include "flowlab/core/log.h"
+#include "flowlab/distributed/launch.h"
+#include "flowlab/distributed/process_group.h"
 #include "flowlab/train/trainer.h"
 
 namespace flowlab::cli {
 
 int train_command(const TrainArgs& args) {
+  // A launcher (torchrun, srun, by hand) that starts several processes says so in the environment.
+  const distributed::LaunchEnvironment launch = distributed::read_launch_environment();
+  set_log_rank(launch.rank);
   config::Node config = config::Node::load_file(args.config);
   for (const auto& o : args.overrides) config.apply_override(o);
   train::Experiment experiment(config);
   log_info("training " + args.config + " on " + experiment.device.str() + " (" + std::to_string(at::get_num_threads()) +
            " threads), run directory " + experiment.run_dir());
-  train::Trainer trainer(experiment);
-  trainer.run(args.resume);
+  std::unique_ptr<distributed::ProcessGroup> group;
+  if (launch.data_parallel()) {
+    const auto timeout = std::chrono::milliseconds(
+        static_cast<int64_t>(experiment.train.data_parallel.timeout_s * 1000));
+    group = distributed::connect(launch, experiment.device, timeout);
+  }
+  train::Trainer trainer(experiment, group.get());
+  trainer.run(args.resume, launch.restart_count > 0);
   log_info("done: " + experiment.run_dir());
   return 0;
 }

@@ -67,4 +67,6 @@ std::string json_number(double value) {
   return std::string(text, r.ptr);
 }
 
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 }  // namespace flowlab

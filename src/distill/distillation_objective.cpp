@@ -111,6 +111,7 @@ class DistTerm : public DistillationTerm {
   torch::Tensor loss(const DistillationInputs& in) const override {
     return dist_loss(in.student, in.teacher, o_.tau, o_.beta, o_.gamma);
   }
+  bool couples_batch() const override { return true; }
 
  private:
   DistOptions o_;
@@ -192,6 +193,7 @@ class SinkdTerm : public DistillationTerm {
     if (o_.form == "plain") return sinkd_plain_loss(in.student, in.teacher, o_.temperature, o_.eps, o_.iterations);
     return sinkd_loss(in.student, in.teacher, o_.temperature, o_.eps, o_.tolerance, o_.max_iterations);
   }
+  bool couples_batch() const override { return true; }
 
  private:
   SinkdOptions o_;
@@ -242,6 +244,14 @@ DistillationObjective::DistillationObjective(config::Node& node) {
     terms_.push_back({name, weight, distillation_term_registry().create(type, term)});
   }
   if (terms_.empty() && !node.describing()) node.fail("terms", "give at least one term (e.g. kd: {weight: 1.0})");
+}
+
+std::vector<std::string> DistillationObjective::batch_coupled_terms() const {
+  std::vector<std::string> names;
+  for (const WeightedTerm& t : terms_) {
+    if (t.term->couples_batch()) names.push_back(t.name);
+  }
+  return names;
 }
 
 torch::Tensor DistillationObjective::loss(const DistillationInputs& inputs,

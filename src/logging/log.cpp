@@ -4,6 +4,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 namespace flowlab {
@@ -11,6 +12,12 @@ namespace flowlab {
 void log_info(const std::string& message) { spdlog::info("{}", message); }
 void log_warn(const std::string& message) { spdlog::warn("{}", message); }
 void init_logging() { spdlog::set_pattern("[%H:%M:%S] %v"); }
+
+void set_log_rank(long long rank) {
+  if (rank == 0) return;
+  spdlog::set_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %v");
+  spdlog::set_level(spdlog::level::warn);
+}
 
 std::string format(const char* fmt, ...) {
   va_list args;

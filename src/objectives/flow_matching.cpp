@@ -73,18 +73,21 @@ void FlowMatching::check_path(const paths::Path& path) const {
 }
 
 torch::Tensor FlowMatching::loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0,
-                                 const torch::Tensor& x1, at::Generator& gen, const data::Condition& condition) const {
-  const int64_t batch = x1.size(0);
+                                 const torch::Tensor& x1, at::Generator& gen, const data::Condition& condition,
+                                 const data::BatchShard& shard) const {
+  // Every draw is made for the whole batch; this process keeps its shard's rows.
+  const int64_t batch = shard.whole_size(x1.size(0));
   data::Condition c = condition;
   // Drawn only with dropout, so unconditional and dropout-free runs keep their stream.
   if (!c.empty() && options_.label_dropout > 0) {
-    const torch::Tensor dropped = (torch::rand({batch}, gen, torch::kFloat32) < options_.label_dropout).to(c.labels.device());
+    const torch::Tensor dropped =
+        shard.take(torch::rand({batch}, gen, torch::kFloat32) < options_.label_dropout).to(c.labels.device());
     c.labels = torch::where(dropped, torch::full_like(c.labels, data::kNullClass), c.labels);
   }
-  const auto like_x = [&](const torch::Tensor& v) { return v.to(x1.device(), x1.scalar_type()); };
+  const auto like_x = [&](const torch::Tensor& v) { return shard.take(v).to(x1.device(), x1.scalar_type()); };
   torch::Tensor t = like_x(sample_times(options_.time_sampler, batch, gen));
   torch::Tensor z;
-  if (!path.deterministic()) z = like_x(torch::randn(x1.sizes(), gen, torch::kFloat32));
+  if (!path.deterministic()) z = like_x(torch::randn(shard.whole_sizes(x1.sizes()), gen, torch::kFloat32));
   torch::Tensor source = x0, data = x1;
   if (options_.antithetic) {
     check_path(path);

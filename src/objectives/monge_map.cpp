@@ -26,7 +26,7 @@ MongeMapOptions MongeMapOptions::read(config::Node& node) {
 }
 
 torch::Tensor MongeMap::loss(nn::Model& model, const paths::Path&, const torch::Tensor& x0, const torch::Tensor& x1,
-                             at::Generator&, const data::Condition& condition) const {
+                             at::Generator&, const data::Condition& condition, const data::BatchShard&) const {
   TORCH_CHECK(condition.empty(), "monge_map: a Monge map is unconditional (model.num_classes must be 0)");
   const torch::Tensor t = torch::zeros({x0.size(0)}, x0.options());
   const torch::Tensor mapped = x0 + model.forward(x0, t).front().second;

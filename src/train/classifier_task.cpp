@@ -57,7 +57,7 @@ std::vector<TrainedOptimizer> ClassifierTask::optimizers() {
 }
 
 StepReport ClassifierTask::step(int64_t, at::Generator& gen, GradientStep& update) {
-  const data::Batch batch = data_->sample(exp_.train.batch_size, gen);
+  const data::Batch batch = exp_.shard.take(data_->sample(exp_.train.batch_size, gen));
   const torch::Tensor logits = network_->forward(batch.x.to(exp_.device));
   const torch::Tensor loss = cross_entropy(logits, batch.label.to(exp_.device), label_smoothing_);
   StepReport report;

@@ -98,7 +98,7 @@ std::vector<TrainedOptimizer> DistillClassifierTask::optimizers() {
 }
 
 StepReport DistillClassifierTask::step(int64_t step, at::Generator& gen, GradientStep& update) {
-  const data::Batch batch = data_->sample(exp_.train.batch_size, gen);
+  const data::Batch batch = exp_.shard.take(data_->sample(exp_.train.batch_size, gen));
   const torch::Tensor x = batch.x.to(exp_.device), labels = batch.label.to(exp_.device);
   const torch::Tensor student = student_->forward(x);
   torch::Tensor teacher;
@@ -121,6 +121,14 @@ StepReport DistillClassifierTask::step(int64_t step, at::Generator& gen, Gradien
   }
   for (const auto& [name, value] : parts) report.values[name] = value.detach();
   return report;
+}
+
+std::vector<std::string> DistillClassifierTask::batch_coupled_losses() const {
+  std::vector<std::string> names = objective_->batch_coupled_terms();
+  if (teacher_objective_) {
+    for (const std::string& name : teacher_objective_->batch_coupled_terms()) names.push_back("teacher " + name);
+  }
+  return names;
 }
 
 std::map<std::string, double> DistillClassifierTask::evaluate(uint64_t seed) {

@@ -1,3 +1,4 @@
+#include "flowlab/distributed/launch.h"
 #include "flowlab/train/experiment.h"
 
 #include <torch/cuda.h>
@@ -140,11 +141,30 @@ TrainOptions TrainOptions::read(config::Node& node) {
   node.expect(o.checkpoint_every >= 0, "checkpoint_every", "an integer >= 0");
   o.keep_last = node.get<int64_t>("keep_last", o.keep_last, "checkpoints kept; 0 keeps all");
   node.expect(o.keep_last >= 0, "keep_last", "an integer >= 0");
+  config::Node data_parallel = node.section("data_parallel", "several processes (torchrun, or RANK/WORLD_SIZE...)");
+  o.data_parallel = DataParallelOptions::read(data_parallel);
   return o;
 }
 
-torch::Device resolve_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+DataParallelOptions DataParallelOptions::read(config::Node& node) {
+  DataParallelOptions o;
+  o.bucket_mb = node.get<double>("bucket_mb", o.bucket_mb, "MB of gradients summed over the processes at once");
+  node.expect(std::isfinite(o.bucket_mb) && o.bucket_mb > 0, "bucket_mb", "a number > 0");
+  o.first_bucket_mb = node.get<double>("first_bucket_mb", o.first_bucket_mb,
+                                       "MB of the first bucket (the last layers), so communication starts early");
+  node.expect(std::isfinite(o.first_bucket_mb) && o.first_bucket_mb > 0, "first_bucket_mb", "a number > 0");
+  o.overlap = node.get<bool>("overlap", o.overlap, "sum buckets while backward runs (false: after it)");
+  o.timeout_s = node.get<double>("timeout_s", o.timeout_s,
+                                 "seconds after which a missing process or an unfinished collective fails the run");
+  node.expect(std::isfinite(o.timeout_s) && o.timeout_s > 0, "timeout_s", "a number > 0");
+  return o;
+}
+
+torch::Device resolve_device(const std::string& name, int64_t local_rank) {
+  if ((name == "auto" || name == "cuda") && torch::cuda::is_available()) {
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % torch::cuda::device_count()));
+  }
+  if (name == "auto") return torch::Device(torch::kCPU);
   try {
     torch::Device device(name);
     if (device.is_cuda() && !torch::cuda::is_available()) {
@@ -160,7 +180,7 @@ Experiment::Experiment(config::Node root) : config(std::move(root)) {
   register_builtins();
   config::Node run_node = config.section("run");
   run = RunOptions::read(run_node);
-  device = resolve_device(run.device);
+  device = resolve_device(run.device, distributed::read_launch_environment().local_rank);
   use_threads(run.threads);
 
   task_name = config.get<std::string>("task", task_name, "what the run trains (see `flowlab list tasks`)");

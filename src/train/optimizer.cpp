@@ -8,6 +8,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "flowlab/distributed/gradient_reducer.h"
+
 #include "flowlab/train/flat_parameters.h"
 
 namespace flowlab::train {
@@ -355,9 +357,15 @@ torch::Tensor clip_gradient_norm(const std::vector<torch::Tensor>& parameters, d
 }
 
 torch::Tensor gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
-                            const torch::Tensor& loss, double max_norm) {
-  zero_gradients(optimizer);
+                            const torch::Tensor& loss, double max_norm, distributed::GradientReducer* reducer,
+                            float vote) {
+  if (reducer) {
+    reducer->begin(vote);
+  } else {
+    zero_gradients(optimizer);
+  }
   loss.backward();
+  if (reducer) reducer->finish();
   const torch::Tensor norm = clip_gradient_norm(parameters, max_norm);
   optimizer.step();
   return norm;

@@ -38,20 +38,22 @@ class FlowMatchingTask : public Task {
   }
 
   StepReport step(int64_t, at::Generator& gen, GradientStep& update) override {
+    // Whole batches are drawn and paired; a data-parallel process keeps its shard's rows.
+    const data::BatchShard& shard = exp_.shard;
     const int64_t batch = exp_.train.batch_size;
     const data::Batch data_batch = exp_.data->sample(batch, gen);
-    const torch::Tensor x1 = data_batch.x.to(exp_.device);
+    const torch::Tensor x1 = shard.take(data_batch.x).to(exp_.device);
     // The mirror interpolant connects the data to itself: x0 = x1.
     torch::Tensor x0 = x1;
     if (!exp_.path->mirror()) {
       data::Batch source_batch = exp_.source->sample(batch, gen);
       if (exp_.coupling->active()) source_batch = exp_.coupling->pair(source_batch, data_batch, gen);
-      x0 = source_batch.x.to(exp_.device);
+      x0 = shard.take(source_batch.x).to(exp_.device);
     }
     // A class-conditional model learns from the data's labels.
-    const data::Condition condition{exp_.model->num_classes() > 0 ? data_batch.label.to(exp_.device)
+    const data::Condition condition{exp_.model->num_classes() > 0 ? shard.take(data_batch.label).to(exp_.device)
                                                                   : torch::Tensor()};
-    const torch::Tensor loss = exp_.objective->loss(*exp_.model, *exp_.path, x0, x1, gen, condition);
+    const torch::Tensor loss = exp_.objective->loss(*exp_.model, *exp_.path, x0, x1, gen, condition, shard);
     StepReport report;
     report.loss = update.apply(kMainOptimizer, loss);
     return report;
@@ -61,6 +63,10 @@ class FlowMatchingTask : public Task {
 
   TaskState state() const override { return exp_.path->state(); }
   void load_state(const TaskState& state) override { exp_.path->load_state(state); }
+  std::vector<std::string> batch_coupled_losses() const override {
+    if (!exp_.objective->couples_batch()) return {};
+    return {"objective"};
+  }
 
  protected:
   Experiment& exp_;

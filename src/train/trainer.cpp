@@ -21,6 +21,8 @@
 #include "flowlab/core/threads.h"
 #include "flowlab/nn/network.h"
 #include "flowlab/data/dataset.h"
+#include "flowlab/distributed/gradient_reducer.h"
+#include "flowlab/distributed/process_group.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/json.h"
 #include "flowlab/train/checkpoint.h"
@@ -69,14 +71,60 @@ void install_stop_handlers() {
 
 bool stop_requested() { return g_stop.load(); }
 
-Trainer::Trainer(Experiment& experiment)
+Trainer::Trainer(Experiment& experiment, distributed::ProcessGroup* group)
     : exp_(experiment),
       task_(*experiment.task),
       modules_(task_.modules()),
       optimizers_(task_.optimizers()),
-      generator_(data::make_generator(static_cast<uint64_t>(experiment.run.seed))) {
+      generator_(data::make_generator(static_cast<uint64_t>(experiment.run.seed))),
+      group_(group != nullptr && group->size() > 1 ? group : nullptr) {
   TORCH_CHECK(!modules_.empty() && !optimizers_.empty(), "a task trains at least one module with one optimizer");
   for (const TrainedOptimizer& o : optimizers_) base_lr_.push_back(learning_rate(*o.optimizer));
+  if (!group_) return;
+  const int64_t size = group_->size();
+  if (const std::string why = task_.data_parallel_limitation(); !why.empty()) throw ConfigError(why);
+  if (exp_.train.batch_size % size != 0) {
+    exp_.config.section("train").fail(
+        "batch_size", format("the global batch of %lld does not split into %lld equal shares, one per process",
+                             static_cast<long long>(exp_.train.batch_size), static_cast<long long>(size)));
+  }
+  exp_.shard = data::BatchShard{group_->rank(), size};
+  if (const auto coupled = task_.batch_coupled_losses(); !coupled.empty()) {
+    log_warn("data-parallel: " + join(coupled, ", ") + " compare the samples of a batch; each process computes " +
+             (coupled.size() == 1 ? "it" : "them") + " on its share of " +
+             std::to_string(exp_.train.batch_size / size) + ", so the run depends on the number of processes");
+  }
+  const DataParallelOptions& o = exp_.train.data_parallel;
+  distributed::ReducerOptions reducer;
+  reducer.bucket_bytes = std::max<int64_t>(1, static_cast<int64_t>(o.bucket_mb * 1024 * 1024));
+  reducer.first_bucket_bytes = std::max<int64_t>(1, static_cast<int64_t>(o.first_bucket_mb * 1024 * 1024));
+  reducer.overlap = o.overlap;
+  for (const TrainedOptimizer& opt : optimizers_) {
+    reducers_[opt.name] = std::make_unique<distributed::GradientReducer>(*group_, opt.parameters, reducer);
+  }
+}
+
+Trainer::~Trainer() = default;
+
+bool Trainer::writes() const { return !group_ || group_->rank() == 0; }
+
+void Trainer::sum_over_processes(std::vector<torch::Tensor*> values) {
+  std::vector<torch::Tensor> parts;
+  for (torch::Tensor* v : values) {
+    parts.push_back(v->defined() ? v->detach().to(exp_.device, torch::kFloat).reshape({1})
+                                 : torch::zeros({1}, torch::TensorOptions().device(exp_.device)));
+  }
+  torch::Tensor packed = torch::cat(parts);
+  group_->all_reduce(packed)->wait();
+  for (std::size_t i = 0; i < values.size(); ++i) *values[i] = packed[static_cast<int64_t>(i)];
+}
+
+bool Trainer::stop_now(bool logged_last_step) {
+  if (!group_) return stop_requested();
+  // Agreed by the last gradient reduction, so every process stops at the same step. On CUDA the
+  // vote is read where the host reads anyway (after a logged step).
+  if (!stop_votes_.defined() || (exp_.device.is_cuda() && !logged_last_step)) return false;
+  return stop_votes_.item<double>() > 0.5;
 }
 
 void Trainer::log_metrics_line(const std::string& json) {
@@ -112,6 +160,19 @@ void Trainer::stop_on_loss(const std::string& what, int64_t step, const std::str
 }
 
 void Trainer::check_losses_finite() {
+  if (group_) {
+    // The earliest bad step of any process, encoded so that it is the largest value.
+    const int64_t limit = exp_.train.steps + 2;
+    torch::Tensor code = torch::zeros({1}, torch::TensorOptions().device(exp_.device).dtype(torch::kLong));
+    if (first_bad_step_.defined()) code = torch::where(first_bad_step_ >= 0, limit - first_bad_step_, code[0]).reshape({1});
+    group_->all_reduce(code, distributed::ReduceOp::max)->wait();
+    const int64_t value = code.item<int64_t>();
+    if (value > 0) {
+      stop_on_loss("not finite (in some process; checked every " + std::to_string(exp_.train.log_every) + " steps)",
+                   limit - value, "");
+    }
+    return;
+  }
   if (!first_bad_step_.defined()) return;
   const int64_t bad = first_bad_step_.item<int64_t>();
   if (bad >= 0) {
@@ -134,10 +195,14 @@ torch::Tensor Trainer::apply(const std::string& name, const torch::Tensor& loss)
   }
   const double max_norm =
       exp_.train.grad_clip > 0 ? exp_.train.grad_clip : std::numeric_limits<double>::infinity();
-  // (Here an all-reduce of the gradients across processes will go.) Backward and the update run
+  // Backward (with the average over the processes of a data-parallel run) and the update run
   // outside autocast, in the dtypes the forward recorded; bf16 needs no loss scaling.
   const AutocastPause float32_update(exp_.device);
-  grad_norms_[name] = gradient_step(*it->optimizer, it->parameters, loss, max_norm);
+  const auto reducer = reducers_.find(name);
+  distributed::GradientReducer* averaging = reducer == reducers_.end() ? nullptr : reducer->second.get();
+  grad_norms_[name] =
+      gradient_step(*it->optimizer, it->parameters, loss, max_norm, averaging, stop_requested() ? 1.0F : 0.0F);
+  if (averaging) stop_votes_ = averaging->votes();
   return value;
 }
 
@@ -167,30 +232,53 @@ void Trainer::choose_threads() {
   }
 }
 
-void Trainer::run(bool resume) {
+void Trainer::run(bool resume, bool restarted) {
   const std::string dir = exp_.run_dir();
-  io::make_directories(exp_.checkpoint_dir());
-  io::make_directories(dir + "/samples");
-  io::make_directories(dir + "/plots");
+  if (writes()) {
+    io::make_directories(exp_.checkpoint_dir());
+    io::make_directories(dir + "/samples");
+    io::make_directories(dir + "/plots");
+  }
 
   int64_t start = 0;
   const auto existing = list_checkpoints(exp_.checkpoint_dir());
+  if (restarted) {
+    resume = !existing.empty();
+    log_info(resume ? "restarted by the launcher: resuming from the newest checkpoint"
+                    : "restarted by the launcher before the first checkpoint: starting again");
+  }
   if (resume) {
     if (existing.empty()) throw ConfigError("--resume: no checkpoint in " + exp_.checkpoint_dir());
     const CheckpointMeta meta = load_checkpoint(existing.back(), parts());
     start = meta.step;
     task_.load_state(meta.task_state);
-    truncate_metrics(dir + "/metrics.jsonl", start);
+    if (writes()) truncate_metrics(dir + "/metrics.jsonl", start);
     log_info("resuming " + dir + " from step " + std::to_string(start) + " (" + existing.back() + ")");
   } else {
-    if (!existing.empty()) {
+    if (!existing.empty() && !restarted) {
       throw ConfigError(dir + " already holds checkpoints; pass --resume to continue that run, or choose another " +
                         "run.name (e.g. --set run.name=NEW)");
     }
-    std::remove((dir + "/metrics.jsonl").c_str());
+    if (writes()) std::remove((dir + "/metrics.jsonl").c_str());
     task_.prepare(static_cast<uint64_t>(exp_.run.seed));
   }
-  exp_.config.save(dir + "/config.yaml");
+  if (writes()) exp_.config.save(dir + "/config.yaml");
+  if (group_) {
+    // Every process starts from rank 0's weights (equal already when seeded alike: made certain).
+    std::vector<torch::Tensor> state;
+    for (const TrainedModule& m : modules_) {
+      for (const auto& module : {m.module, m.ema}) {
+        if (!module) continue;
+        for (const torch::Tensor& p : module->parameters()) state.push_back(p);
+        for (const torch::Tensor& b : module->buffers()) state.push_back(b);
+      }
+    }
+    distributed::broadcast_from_rank0(*group_, state);
+    log_info(format("data-parallel: %lld processes (%s), %lld of the batch of %lld each",
+                    static_cast<long long>(group_->size()), group_->backend().c_str(),
+                    static_cast<long long>(exp_.train.batch_size / group_->size()),
+                    static_cast<long long>(exp_.train.batch_size)));
+  }
   for (const TrainedModule& m : modules_) {
     int64_t total = 0, trainable = 0;
     for (const auto& p : m.module->parameters()) {
@@ -209,16 +297,19 @@ void Trainer::run(bool resume) {
   int64_t interval_steps = 0;
   torch::Tensor interval_loss;  // the sum of the interval's losses, on the device
   last_saved_ = start > 0 ? start : -1;
-  defer_loss_checks_ = opt.loss_check == "log" || (opt.loss_check == "auto" && exp_.device.is_cuda());
+  // A data-parallel run checks the processes' records together, where they meet anyway.
+  defer_loss_checks_ =
+      group_ || opt.loss_check == "log" || (opt.loss_check == "auto" && exp_.device.is_cuda());
   first_bad_step_ = torch::Tensor();
   // A 0-dim tensor's value, read on a logging step.
   const auto value_of = [](const torch::Tensor& t) { return t.defined() ? t.item<double>() : 0.0; };
 
+  bool logged = false;
   for (int64_t step = start; step < opt.steps; ++step) {
     step_ = step;
-    if (stop_requested()) {
+    if (stop_now(logged)) {
       check_losses_finite();
-      save(step);
+      if (writes()) save(step);
       throw Interrupted("interrupted at step " + std::to_string(step) + "; checkpoint saved to " +
                         checkpoint_file(exp_.checkpoint_dir(), step) + " (continue with --resume)");
     }
@@ -250,7 +341,17 @@ void Trainer::run(bool resume) {
     const bool save_now = (opt.checkpoint_every > 0 && done % opt.checkpoint_every == 0) || done == opt.steps;
     const bool log_now = done % opt.log_every == 0 || eval_now || done == opt.steps;
     if (log_now || save_now) check_losses_finite();
-    if (log_now) {
+    logged = log_now;
+    torch::Tensor logged_loss = report.loss;
+    std::map<std::string, torch::Tensor> logged_values = report.values;
+    if (log_now && group_) {
+      // Means over the processes (the gradient norm is the same in every process).
+      std::vector<torch::Tensor*> sums{&interval_loss, &logged_loss};
+      for (auto& [name, value] : logged_values) sums.push_back(&value);
+      sum_over_processes(sums);
+      for (torch::Tensor* v : sums) *v = *v / static_cast<double>(group_->size());
+    }
+    if (log_now && writes()) {
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - interval_start).count();
       const double rate = interval_steps / std::max(elapsed, 1e-9);
@@ -259,7 +360,7 @@ void Trainer::run(bool resume) {
       const double loss_mean = value_of(interval_loss) / interval_steps;
       io::JsonObject json;
       json.add("step", done)
-          .add("loss", value_of(report.loss))
+          .add("loss", value_of(logged_loss))
           .add("loss_mean", loss_mean)
           .add("lr", lr[0])
           .add("grad_norm", grad_norm);
@@ -269,7 +370,7 @@ void Trainer::run(bool resume) {
           json.add(optimizers_[i].name + "_grad_norm", value_of(grad_norms_[optimizers_[i].name]));
         }
       }
-      for (const auto& [name, value] : report.values) json.add(name, value_of(value));
+      for (const auto& [name, value] : logged_values) json.add(name, value_of(value));
       json.add("steps_per_s", rate);
       std::string eval_text;
       if (eval_now) {
@@ -285,15 +386,19 @@ void Trainer::run(bool resume) {
                       static_cast<long long>(opt.steps), loss_mean, lr[0], grad_norm, rate,
                       format_duration((opt.steps - done) / std::max(rate, 1e-9)).c_str()) +
                eval_text);
+    }
+    if (log_now) {
       interval_start = std::chrono::steady_clock::now();
       interval_steps = 0;
       interval_loss = torch::Tensor();
     }
     if (save_now) {
-      save(done);
+      if (writes()) save(done);
       last_saved_ = done;
     }
   }
+  // The run ends when every process has finished (rank 0's last checkpoint included).
+  if (group_) group_->barrier();
 }
 
 }  // namespace flowlab::train

@@ -24,4 +24,7 @@ std::string json_number(double value);
 /// Joins with a separator.
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
+/// The text up to its first line break (a library's error message without its trace).
+std::string first_line(const std::string& text);
+
 }  // namespace flowlab

@@ -34,6 +34,8 @@ class DistillationTerm {
   virtual ~DistillationTerm() = default;
   /// The term's loss, a differentiable scalar, before its weight.
   virtual torch::Tensor loss(const DistillationInputs& inputs) const = 0;
+  /// Whether the term compares the samples of a batch with each other (not a mean over samples).
+  virtual bool couples_batch() const { return false; }
 };
 
 /// The "distillation_terms" family: ce, kd, reverse_kd, js, dkd, dist, bd_kd, pld, sinkd.
@@ -49,6 +51,9 @@ class DistillationObjective {
   /// "loss_<name>" (detached scalars).
   torch::Tensor loss(const DistillationInputs& inputs, std::map<std::string, torch::Tensor>* parts = nullptr) const;
   double temperature() const { return temperature_; }
+  /// The names of the terms that couple the samples of a batch (data-parallel processes compute
+  /// them on their own shares).
+  std::vector<std::string> batch_coupled_terms() const;
 
  private:
   struct WeightedTerm {

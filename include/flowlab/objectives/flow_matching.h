@@ -38,7 +38,8 @@ class FlowMatching : public Objective {
  public:
   explicit FlowMatching(const FlowMatchingOptions& options) : options_(options) {}
   torch::Tensor loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0, const torch::Tensor& x1,
-                     at::Generator& gen, const data::Condition& condition = {}) const override;
+                     at::Generator& gen, const data::Condition& condition = {},
+                     const data::BatchShard& shard = {}) const override;
   /// Throws Error when the options do not apply to `path` (antithetic pairs need a latent).
   void check_path(const paths::Path& path) const override;
   bool trains_unconditional() const override { return options_.label_dropout > 0; }

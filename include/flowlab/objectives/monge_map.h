@@ -22,7 +22,10 @@ class MongeMap : public Objective {
  public:
   explicit MongeMap(const MongeMapOptions& options) : options_(options) {}
   torch::Tensor loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0, const torch::Tensor& x1,
-                     at::Generator& gen, const data::Condition& condition = {}) const override;
+                     at::Generator& gen, const data::Condition& condition = {},
+                     const data::BatchShard& shard = {}) const override;
+  /// The Sinkhorn divergence and the Monge gap compare whole batches.
+  bool couples_batch() const override { return true; }
 
  private:
   MongeMapOptions options_;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "flowlab/core/registry.h"
+#include "flowlab/data/batch_shard.h"
 #include "flowlab/nn/model.h"
 #include "flowlab/paths/path.h"
 
@@ -17,10 +18,15 @@ class Objective {
   virtual ~Objective() = default;
   /// Loss on endpoints x0, x1 [B, ...] (on the training device) for every field of `model`,
   /// conditioned on `condition` (x1's labels for a class-conditional model, else empty);
-  /// `gen` (CPU) draws times and latents, so the loss sequence is reproducible.
+  /// `gen` (CPU) draws times and latents, so the loss sequence is reproducible. In data-parallel
+  /// training x0, x1 and the condition are this process's `shard` of the batch: the objective
+  /// draws for the whole batch and keeps the shard's rows, so the draws do not depend on it.
   virtual torch::Tensor loss(nn::Model& model, const paths::Path& path, const torch::Tensor& x0,
-                             const torch::Tensor& x1, at::Generator& gen,
-                             const data::Condition& condition = {}) const = 0;
+                             const torch::Tensor& x1, at::Generator& gen, const data::Condition& condition = {},
+                             const data::BatchShard& shard = {}) const = 0;
+  /// Whether the loss couples the samples of a batch (not a mean of per-sample terms): shared
+  /// among processes, each computes it on its own share, as PyTorch's DDP does.
+  virtual bool couples_batch() const { return false; }
   /// Throws Error when the objective's options do not apply to `path`.
   virtual void check_path(const paths::Path& /*path*/) const {}
   /// Whether a conditional model also learns its unconditional field (labels dropped to the

@@ -36,6 +36,7 @@ class DistillClassifierTask : public Task {
   std::vector<TrainedOptimizer> optimizers() override;
   StepReport step(int64_t step, at::Generator& gen, GradientStep& update) override;
   std::map<std::string, double> evaluate(uint64_t seed) override;
+  std::vector<std::string> batch_coupled_losses() const override;
 
   /// The student evaluation uses (its EMA copy with eval.use_ema).
   std::shared_ptr<nn::Classifier> classifier() const { return held_out_->options().use_ema ? ema_ : student_; }

@@ -9,6 +9,7 @@
 
 #include "flowlab/config/node.h"
 #include "flowlab/core/precision.h"
+#include "flowlab/data/batch_shard.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/nn/classifier.h"
 #include "flowlab/nn/model.h"
@@ -39,6 +40,16 @@ struct EmaOptions {
   static EmaOptions read(config::Node& node);
 };
 
+/// Data-parallel training (the `train.data_parallel` section), used when a launcher starts
+/// several processes (distributed/launch.h).
+struct DataParallelOptions {
+  double bucket_mb = 25;       ///< gradient bucket size (PyTorch DDP's bucket_cap_mb)
+  double first_bucket_mb = 1;  ///< the first bucket, the last layers' gradients
+  bool overlap = true;         ///< reduce buckets while backward runs
+  double timeout_s = 600;      ///< a missing process or a collective that does not finish fails after this
+  static DataParallelOptions read(config::Node& node);
+};
+
 struct TrainOptions {
   int64_t steps = 20000;
   int64_t batch_size = 256;
@@ -55,6 +66,7 @@ struct TrainOptions {
   int64_t eval_every = 2000;        ///< 0 disables evaluation during training
   int64_t checkpoint_every = 2000;  ///< 0: only at the end
   int64_t keep_last = 3;            ///< checkpoints kept; 0 keeps all
+  DataParallelOptions data_parallel;
   /// The `train:` keys every task shares (optimizer and schedule are read by the task).
   static TrainOptions read(config::Node& node);
 };
@@ -145,6 +157,9 @@ class Experiment {
   std::shared_ptr<nn::Classifier> feature_network;
   /// What the run trains, built last from the components above.
   std::unique_ptr<Task> task;
+  /// The rows of each training batch this process computes (data-parallel training; the
+  /// Trainer sets it): tasks draw whole batches and keep these rows.
+  data::BatchShard shard;
 
   /// The components of a flow task (data, source, path, model and its EMA, coupling, objective,
   /// optimizer, schedule, sample and eval options, metrics), from their config sections; the
@@ -165,7 +180,9 @@ class Experiment {
   void check_sampling(config::Node& sample_node, config::Node& eval_node) const;
 };
 
-/// The device `run.device` names ("auto" picks CUDA when LibTorch has it).
-torch::Device resolve_device(const std::string& name);
+/// The device `run.device` names ("auto" picks CUDA when LibTorch has it). "auto" and "cuda" on a
+/// machine with several GPUs pick GPU `local_rank` modulo their number (one per process of a
+/// data-parallel run, as torchrun's LOCAL_RANK says).
+torch::Device resolve_device(const std::string& name, int64_t local_rank = 0);
 
 }  // namespace flowlab::train

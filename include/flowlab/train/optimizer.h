@@ -10,6 +10,10 @@
 
 #include "flowlab/core/registry.h"
 
+namespace flowlab::distributed {
+class GradientReducer;
+}
+
 namespace flowlab::train {
 
 /// The "optimizers" family: adam, adamw. Factories take the parameters to optimise.
@@ -48,8 +52,11 @@ torch::Tensor clip_gradient_norm(const std::vector<torch::Tensor>& parameters, d
 
 /// One update from `loss`: zero the gradients, backpropagate, clip the global gradient norm of
 /// `parameters` to `max_norm` (infinity: no clipping), step. Returns the norm before clipping.
+/// With a `reducer` (data-parallel training), the gradients are averaged over the processes
+/// between backpropagation and clipping.
 torch::Tensor gradient_step(torch::optim::Optimizer& optimizer, const std::vector<torch::Tensor>& parameters,
-                            const torch::Tensor& loss, double max_norm);
+                            const torch::Tensor& loss, double max_norm,
+                            distributed::GradientReducer* reducer = nullptr, float vote = 0);
 
 void register_builtin_training();
 

@@ -76,6 +76,11 @@ class Task {
   virtual StepReport step(int64_t step, at::Generator& gen, GradientStep& update) = 0;
   /// Evaluation metrics with generators seeded from `seed` (training and `flowlab eval` share it).
   virtual std::map<std::string, double> evaluate(uint64_t seed) = 0;
+  /// The losses (by name) that compare the samples of a batch with each other: in data-parallel
+  /// training each process computes them on its share, so they depend on the number of processes.
+  virtual std::vector<std::string> batch_coupled_losses() const { return {}; }
+  /// Why the task cannot train data-parallel (empty: it can).
+  virtual std::string data_parallel_limitation() const { return {}; }
   /// State saved in checkpoints beside the modules.
   virtual TaskState state() const { return {}; }
   virtual void load_state(const TaskState& /*state*/) {}
