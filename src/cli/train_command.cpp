@@ -21,6 +21,7 @@ int train_command(const TrainArgs& args) {
            " threads), run directory " + experiment.run_dir());
   std::unique_ptr<distributed::ProcessGroup> group;
   if (launch.data_parallel()) {
+    train::check_data_parallel(experiment, launch.world_size);
     const auto timeout = std::chrono::milliseconds(
         static_cast<int64_t>(experiment.train.data_parallel.timeout_s * 1000));
     group = distributed::connect(launch, experiment.device, timeout);

@@ -37,7 +37,7 @@ LaunchEnvironment read_launch_environment(const std::function<const char*(const 
   const char* world = get("WORLD_SIZE");
   const char* rank = get("RANK");
   if (!world) {
-    if (rank && integer_variable("RANK", rank, 0, 0) != 0) {
+    if (rank && integer_variable("RANK", rank, 0, 1 << 20) != 0) {
       throw ConfigError("environment variable RANK is set without WORLD_SIZE");
     }
     return env;

@@ -82,14 +82,18 @@ Trainer::Trainer(Experiment& experiment, distributed::ProcessGroup* group)
   for (const TrainedOptimizer& o : optimizers_) base_lr_.push_back(learning_rate(*o.optimizer));
   if (!group_) return;
   const int64_t size = group_->size();
-  if (const std::string why = task_.data_parallel_limitation(); !why.empty()) throw ConfigError(why);
-  if (exp_.train.batch_size % size != 0) {
-    exp_.config.section("train").fail(
-        "batch_size", format("the global batch of %lld does not split into %lld equal shares, one per process",
-                             static_cast<long long>(exp_.train.batch_size), static_cast<long long>(size)));
-  }
+  check_data_parallel(exp_, size);
   exp_.shard = data::BatchShard{group_->rank(), size};
-  if (const auto coupled = task_.batch_coupled_losses(); !coupled.empty()) {
+  std::vector<std::string> coupled = task_.batch_coupled_losses();
+  for (const TrainedModule& m : modules_) {
+    for (const auto& module : m.module->modules()) {
+      if (dynamic_cast<torch::nn::BatchNorm1dImpl*>(module.get()) || dynamic_cast<torch::nn::BatchNorm2dImpl*>(module.get())) {
+        coupled.push_back("the batch norm of " + m.name + " (statistics per process)");
+        break;
+      }
+    }
+  }
+  if (!coupled.empty()) {
     log_warn("data-parallel: " + join(coupled, ", ") + " compare the samples of a batch; each process computes " +
              (coupled.size() == 1 ? "it" : "them") + " on its share of " +
              std::to_string(exp_.train.batch_size / size) + ", so the run depends on the number of processes");
@@ -105,6 +109,16 @@ Trainer::Trainer(Experiment& experiment, distributed::ProcessGroup* group)
 }
 
 Trainer::~Trainer() = default;
+
+void check_data_parallel(Experiment& experiment, int64_t processes) {
+  if (processes <= 1) return;
+  if (const std::string why = experiment.task->data_parallel_limitation(); !why.empty()) throw ConfigError(why);
+  if (experiment.train.batch_size % processes != 0) {
+    experiment.config.section("train").fail(
+        "batch_size", format("the global batch of %lld does not split into %lld equal shares, one per process",
+                             static_cast<long long>(experiment.train.batch_size), static_cast<long long>(processes)));
+  }
+}
 
 bool Trainer::writes() const { return !group_ || group_->rank() == 0; }
 

@@ -76,6 +76,10 @@ class Trainer : private GradientStep {
   int64_t last_saved_ = -1;
 };
 
+/// Config errors of a run about to train in `processes` processes: a task that cannot, a global
+/// batch that does not split into equal shares. (Checked before the processes meet.)
+void check_data_parallel(Experiment& experiment, int64_t processes);
+
 /// Installs SIGINT/SIGTERM handlers that ask the trainer to stop (a second signal kills).
 void install_stop_handlers();
 /// True once a stop was requested.
