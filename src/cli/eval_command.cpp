@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "flowlab/core/log.h"
 #include "flowlab/core/strings.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/json.h"
@@ -44,8 +45,12 @@ int eval_command(const EvalArgs& args) {
   if (!args.metrics.empty()) overrides.push_back("eval.metrics=[" + join(args.metrics, ", ") + "]");
   add_sde_overrides(args.sde, args.eps, overrides);
   add_class_overrides(args.classes, args.class_mode, args.guidance, overrides);
+  // Launched in several processes, each integrates its share of the samples; rank 0 scores them.
+  const distributed::LaunchEnvironment launch = distributed::read_launch_environment();
+  set_log_rank(launch.rank);
   LoadedRun run = load_run(args.run_dir, overrides, args.checkpoint);
   train::Experiment& exp = *run.experiment;
+  if (!exp.has_flow() && launch.rank != 0) return 0;
   if (!exp.has_flow()) return print_scores(run, exp.task->evaluate(args.seed.value_or(exp.run.seed + 2)), {}, args);
   nn::Model& model = train::sampling_model(exp);
   const uint64_t seed = static_cast<uint64_t>(args.seed.value_or(exp.run.seed + 2));
@@ -65,10 +70,13 @@ int eval_command(const EvalArgs& args) {
   train::GeneratedSamples samples;
   const bool sampled = !exp.metrics.empty() || exp.eval.wants_class_accuracy();
   if (sampled) {
-    samples = train::generate_samples(exp, model, exp.eval.n, seed);
+    const std::unique_ptr<distributed::ProcessGroup> group = join_launched_group(launch, exp);
+    samples = train::generate_samples(exp, model, exp.eval.n, seed, group.get());
+    if (launch.rank != 0) return 0;
     json.add("sampler", exp.sample.sde.enabled ? "sde " + exp.sample.sde.solver : "ode " + exp.sample.solver)
         .add("nfe", samples.nfe);
   }
+  if (launch.rank != 0) return 0;  // nothing sampled: rank 0 alone scores
   if (model.num_classes() > 0) json.add("classes", exp.sample.class_mode).add("guidance", exp.sample.guidance);
   std::map<std::string, double> scores = train::evaluate(exp, model, samples, seed + 1, nll_data);
   if (sampled) scores["transport_cost"] = samples.transport_cost;

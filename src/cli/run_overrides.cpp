@@ -1,5 +1,7 @@
 #include "run_overrides.h"
 
+#include <chrono>
+
 #include <cstdio>
 
 #include "flowlab/core/error.h"
@@ -30,6 +32,13 @@ void add_sde_overrides(bool sde, const std::optional<double>& eps, std::vector<s
     std::snprintf(text, sizeof(text), "%.17g", *eps);
     overrides.push_back(std::string("sample.sde.eps=") + text);
   }
+}
+
+std::unique_ptr<distributed::ProcessGroup> join_launched_group(const distributed::LaunchEnvironment& launch,
+                                                               const train::Experiment& exp) {
+  if (!launch.data_parallel()) return nullptr;
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(exp.train.data_parallel.timeout_s * 1000));
+  return distributed::connect(launch, exp.device, timeout);
 }
 
 }  // namespace flowlab::cli

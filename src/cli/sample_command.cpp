@@ -72,6 +72,10 @@ int sample_command(const SampleArgs& args) {
                       std::to_string(*args.grid_size));
   }
   const int64_t grid_size = args.grid_size.value_or(kDefaultGridSize);
+  // Launched in several processes (torchrun, RANK/WORLD_SIZE...), each integrates its share of
+  // the chunks and rank 0 writes.
+  const distributed::LaunchEnvironment launch = distributed::read_launch_environment();
+  set_log_rank(launch.rank);
   std::vector<std::string> overrides = args.overrides;
   if (args.n) overrides.push_back("sample.n=" + std::to_string(*args.n));
   if (args.solver) overrides.push_back("sample.solver=" + *args.solver);
@@ -91,10 +95,12 @@ int sample_command(const SampleArgs& args) {
     exp.sample.n = grid_needs(exp, grid_size).samples;
   }
 
+  const std::unique_ptr<distributed::ProcessGroup> group = join_launched_group(launch, exp);
   const auto start = std::chrono::steady_clock::now();
   const train::GeneratedSamples samples =
-      train::generate_samples(exp, train::sampling_model(exp), exp.sample.n, seed);
+      train::generate_samples(exp, train::sampling_model(exp), exp.sample.n, seed, group.get());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (launch.rank != 0) return 0;
   const std::string out = args.out.empty() ? exp.run_dir() + "/samples/samples.npy" : args.out;
   make_parent_directory(out);
   io::write_npy(out, samples.x);

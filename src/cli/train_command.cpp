@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "commands.h"
+#include "run_overrides.h"
 #include "flowlab/core/log.h"
 #include "flowlab/distributed/launch.h"
 #include "flowlab/distributed/process_group.h"
@@ -19,13 +20,8 @@ int train_command(const TrainArgs& args) {
   train::Experiment experiment(config);
   log_info("training " + args.config + " on " + experiment.device.str() + " (" + std::to_string(at::get_num_threads()) +
            " threads), run directory " + experiment.run_dir());
-  std::unique_ptr<distributed::ProcessGroup> group;
-  if (launch.data_parallel()) {
-    train::check_data_parallel(experiment, launch.world_size);
-    const auto timeout = std::chrono::milliseconds(
-        static_cast<int64_t>(experiment.train.data_parallel.timeout_s * 1000));
-    group = distributed::connect(launch, experiment.device, timeout);
-  }
+  train::check_data_parallel(experiment, launch.world_size);
+  const std::unique_ptr<distributed::ProcessGroup> group = join_launched_group(launch, experiment);
   train::Trainer trainer(experiment, group.get());
   trainer.run(args.resume, launch.restart_count > 0);
   log_info("done: " + experiment.run_dir());

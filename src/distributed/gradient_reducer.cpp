@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "flowlab/core/error.h"
 
@@ -24,6 +25,13 @@ class ReadyHook : public torch::autograd::FunctionPostHook {
  private:
   GradientReducer* reducer_;
   std::size_t index_;
+};
+
+// A node's handle is a std::shared_ptr in LibTorch 1.x, a c10::intrusive_ptr in 2.x.
+struct GradientReducer::Hooks {
+  using Handle = decltype(torch::autograd::impl::grad_accumulator(std::declval<const torch::autograd::Variable&>()));
+  std::vector<Handle> accumulators;
+  std::vector<uintptr_t> keys;
 };
 
 GradientReducer::GradientReducer(ProcessGroup& group, std::vector<torch::Tensor> parameters, ReducerOptions options)
@@ -76,17 +84,18 @@ GradientReducer::GradientReducer(ProcessGroup& group, std::vector<torch::Tensor>
   buckets_.front().numel += 1;  // the vote, at the end of the buffer, goes with the first bucket
   point_gradients();
   ready_.assign(parameters_.size(), false);
+  hooks_ = std::make_unique<Hooks>();
   if (options_.overlap) {
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      std::shared_ptr<torch::autograd::Node> accumulator = torch::autograd::impl::grad_accumulator(parameters_[i]);
-      hook_keys_.push_back(accumulator->add_post_hook(std::make_unique<ReadyHook>(this, i)));
-      accumulators_.push_back(std::move(accumulator));
+      auto accumulator = torch::autograd::impl::grad_accumulator(parameters_[i]);
+      hooks_->keys.push_back(accumulator->add_post_hook(std::make_unique<ReadyHook>(this, i)));
+      hooks_->accumulators.push_back(std::move(accumulator));
     }
   }
 }
 
 GradientReducer::~GradientReducer() {
-  for (std::size_t i = 0; i < accumulators_.size(); ++i) accumulators_[i]->del_post_hook(hook_keys_[i]);
+  for (std::size_t i = 0; i < hooks_->accumulators.size(); ++i) hooks_->accumulators[i]->del_post_hook(hooks_->keys[i]);
   try {
     for (Bucket& b : buckets_) {
       if (b.work) b.work->wait();

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "flowlab/core/error.h"
+#include "flowlab/distributed/process_group.h"
 #include "flowlab/solvers/graphed_solve.h"
 #include "flowlab/data/dataset.h"
 #include "flowlab/data/source.h"
@@ -101,7 +102,8 @@ torch::Tensor sample_labels(const Experiment& exp, int64_t n) {
   return listed.index_select(0, torch::remainder(index, static_cast<int64_t>(o.classes.size())));
 }
 
-GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, uint64_t seed) {
+GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, uint64_t seed,
+                                  distributed::ProcessGroup* group) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -134,9 +136,16 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
   out.labels = sample_labels(exp, n);
   const data::Condition all{out.labels.defined() ? out.labels.to(exp.device) : torch::Tensor()};
   std::vector<torch::Tensor> chunks;
-  for (int64_t done = 0; done < n; done += o.batch_size) {
+  int64_t chunk = 0;
+  for (int64_t done = 0; done < n; done += o.batch_size, ++chunk) {
     const int64_t count = std::min(o.batch_size, n - done);
+    // Every chunk's source points are drawn (a dataset source draws them in order), and the
+    // chunks of other processes left as zeros.
     const torch::Tensor x0 = draw_source(exp, done, count, seed, gen);
+    if (group && chunk % group->size() != group->rank()) {
+      chunks.push_back(torch::zeros_like(x0, torch::TensorOptions().device(torch::kCPU)));
+      continue;
+    }
     const data::Condition condition = all.slice(done, done + count);
     torch::Tensor x;
     if (sde) {
@@ -164,6 +173,20 @@ GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, 
     chunks.push_back(x.to(torch::kCPU));
   }
   out.x = torch::cat(chunks, 0);
+  if (group) {
+    // Each chunk is nonzero in one process only: the sums are the samples, on every process.
+    torch::Tensor x = out.x.to(exp.device);
+    group->all_reduce(x)->wait();
+    out.x = x.cpu();
+    torch::Tensor counts = torch::tensor({static_cast<double>(out.nfe), static_cast<double>(out.rejected),
+                                          out.transport_cost},
+                                         torch::TensorOptions().dtype(torch::kFloat64).device(exp.device));
+    group->all_reduce(counts)->wait();
+    counts = counts.cpu();
+    out.nfe = static_cast<int64_t>(counts[0].item<double>());
+    out.rejected = static_cast<int64_t>(counts[1].item<double>());
+    out.transport_cost = counts[2].item<double>();
+  }
   out.transport_cost /= static_cast<double>(std::max<int64_t>(n, 1));
   model.train(was_training);
   return out;

@@ -194,6 +194,30 @@ TEST(DataParallelCli, ConfigErrorsComeBeforeTheProcessesMeet) {
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 60);
 }
 
+TEST(DataParallelCli, SampleAndEvalShardTheirChunks) {
+  if (!have_gloo()) GTEST_SKIP() << "built without Gloo";
+  TempDir dir;
+  ASSERT_EQ(run_command(moons_run(dir, "run", 20)).exit_code, 0);
+  const std::string run_dir = dir.path() + "/run";
+  const std::string sample = flowlab() + " sample " + run_dir + " --n 1000 --steps 4 --set sample.batch_size=150 --out ";
+  CommandResult one = run_command(sample + dir.file("one.npy"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto ranks = run_ranks(dir, 3, sample + dir.file("three.npy"));
+  for (const RankResult& r : ranks) ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Seven chunks over three processes: the same samples, bit for bit.
+  EXPECT_EQ(read_file(dir.file("one.npy")), read_file(dir.file("three.npy")));
+  EXPECT_GT(read_file(dir.file("one.npy")).size(), 1000u * 2 * 4);
+  const std::string eval = flowlab() + " eval " + run_dir + " --n 600 --set sample.batch_size=100 --metrics "
+                           "energy_distance --json ";
+  one = run_command(eval + dir.file("one.json"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  for (const RankResult& r : run_ranks(dir, 2, eval + dir.file("two.json"))) ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(testing::json_value(read_file(dir.file("one.json")), "energy_distance"),
+            testing::json_value(read_file(dir.file("two.json")), "energy_distance"));
+  EXPECT_EQ(testing::json_value(read_file(dir.file("one.json")), "nfe"),
+            testing::json_value(read_file(dir.file("two.json")), "nfe"));
+}
+
 pid_t spawn(const std::string& command) {
   const pid_t pid = fork();
   if (pid == 0) {

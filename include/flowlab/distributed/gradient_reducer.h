@@ -18,10 +18,6 @@
 
 #include "flowlab/distributed/process_group.h"
 
-namespace torch::autograd {
-struct Node;
-}
-
 namespace flowlab::distributed {
 
 struct ReducerOptions {
@@ -75,8 +71,8 @@ class GradientReducer {
   std::size_t next_launch_ = 0;
   bool armed_ = false;
   std::mutex mutex_;  // hooks run on autograd's threads
-  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // kept alive: they hold the hooks
-  std::vector<uintptr_t> hook_keys_;
+  struct Hooks;  // the gradient accumulators (kept alive: they hold the hooks) and the hooks' keys
+  std::unique_ptr<Hooks> hooks_;
 };
 
 /// Rank 0's values of `tensors` (parameters, buffers) in every process.

@@ -11,6 +11,10 @@
 #include "flowlab/paths/kinetic_energy.h"
 #include "flowlab/train/experiment.h"
 
+namespace flowlab::distributed {
+class ProcessGroup;
+}
+
 namespace flowlab::train {
 
 struct GeneratedSamples {
@@ -30,8 +34,11 @@ struct GeneratedSamples {
 /// never on the chunking, for Gaussian sources (its x0 and its Brownian increments are drawn per
 /// sample); dataset sources are drawn in order from a generator seeded with `seed`. A
 /// class-conditional model draws sample i for class sample_labels(exp, n)[i], with
-/// sample.guidance.
-GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, uint64_t seed);
+/// sample.guidance. With a `group` of processes, chunk k is integrated by process k mod size and
+/// every process returns all n samples (summed over the processes): the same samples as one
+/// process draws, bit for bit, in a fraction of the time.
+GeneratedSamples generate_samples(Experiment& exp, nn::Model& model, int64_t n, uint64_t seed,
+                                  distributed::ProcessGroup* group = nullptr);
 
 /// The classes of n samples from sample.class / sample.classes (class[i mod m], i mod K, or the
 /// null class); undefined for an unconditional model. Depends on i only, never on n's chunking.
