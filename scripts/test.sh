@@ -18,5 +18,5 @@ if [ "${FLOWLAB_LANES:-all}" != debian ]; then
   FLOWLAB_TORCH=python ./scripts/build.sh -DFLOWLAB_USE_CUDA=ON
   # The tests of code that differs between LibTorch versions, on the CPU.
   (cd build-torch2 && ctest --output-on-failure -j"$jobs" \
-    -R 'Checkpoint|ConditionalCli|Cli\.(ResumeContinuesExactly|NanLoss)|Precision|FlatParameters|Optimizer|GraphedSolve|FixedStep|ProcessGroup|GradientReducer|LaunchEnvironment|DataParallelCli\.(TwoProcesses|Resumed|Killing)')
+    -R 'Checkpoint|ConditionalCli|Cli\.(ResumeContinuesExactly|NanLoss)|Precision|FlatParameters|Optimizer|GraphedSolve|FixedStep|ProcessGroup|GradientReducer|LaunchEnvironment|DataParallelCli\.(TwoProcesses|Resumed|Killing|RealTorchrun|SampleAndEval)')
 fi

@@ -258,19 +258,19 @@ TEST(DataParallelCli, KillingOneProcessEndsTheOther) {
       << read_file(dir.file("r0.log"));
 }
 
-const char* kTorchrun = "/usr/bin/torchrun";
+bool have_torchrun() { return access(testing::torchrun_binary().c_str(), X_OK) == 0; }
 
 // torchrun 1.13 spells its options with underscores (later ones take both), and under Python
 // 3.11 it fails on its default --redirects 0 / --tee 0 (Std.from_str misses the zero flag):
 // stderr is sent to a log folder and to the console instead.
 std::string torchrun(const TempDir& dir, const std::string& options) {
-  return std::string(kTorchrun) + " --redirects 2 --tee 2 --log_dir " + dir.file("torchrun_logs") +
+  return testing::torchrun_binary() + " --redirects 2 --tee 2 --log_dir " + dir.file("torchrun_logs") +
          " --master_port " + std::to_string(free_port()) + " " + options + " --no_python ";
 }
 
 TEST(DataParallelCli, RealTorchrunWithItsAgentStore) {
   if (!have_gloo()) GTEST_SKIP() << "built without Gloo";
-  if (access(kTorchrun, X_OK) != 0) GTEST_SKIP() << "no torchrun (Debian's python3-torch)";
+  if (!have_torchrun()) GTEST_SKIP() << "no " << testing::torchrun_binary();
   TempDir dir;
   CommandResult one = run_command(moons_run(dir, "one", 60));
   ASSERT_EQ(one.exit_code, 0) << one.output;
@@ -281,7 +281,7 @@ TEST(DataParallelCli, RealTorchrunWithItsAgentStore) {
 
 TEST(DataParallelCli, TorchrunRestartsAKilledRunFromItsNewestCheckpoint) {
   if (!have_gloo()) GTEST_SKIP() << "built without Gloo";
-  if (access(kTorchrun, X_OK) != 0) GTEST_SKIP() << "no torchrun (Debian's python3-torch)";
+  if (!have_torchrun()) GTEST_SKIP() << "no " << testing::torchrun_binary();
   TempDir dir;
   const int steps = 3000;
   for (const RankResult& r : run_ranks(dir, 2, moons_run(dir, "straight", steps, "--set train.checkpoint_every=100")))

@@ -77,4 +77,6 @@ bool python_has(const std::string& module) {
 std::string flowlab_binary() { return FLOWLAB_BINARY; }
 std::string source_dir() { return FLOWLAB_SOURCE_DIR; }
 
+std::string torchrun_binary() { return FLOWLAB_TORCHRUN; }
+
 }  // namespace flowlab::testing

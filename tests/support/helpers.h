@@ -46,5 +46,7 @@ std::string flowlab_binary();
 /// The executable, to start a command line with: flowlab() + " train ...".
 inline std::string flowlab() { return flowlab_binary(); }
 std::string source_dir();
+/// The torchrun that goes with the LibTorch flowlab links (may not exist).
+std::string torchrun_binary();
 
 }  // namespace flowlab::testing
