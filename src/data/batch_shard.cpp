@@ -16,6 +16,14 @@ Condition BatchShard::take(const Condition& whole) const { return Condition{take
 
 Batch BatchShard::take(const Batch& whole) const { return Batch{take(whole.x), take(whole.label)}; }
 
+torch::Tensor BatchShard::sum(const torch::Tensor& local) const {
+  if (count == 1) return local;
+  TORCH_CHECK(sum_in_place, "BatchShard::sum: no reduction over the processes was set");
+  torch::Tensor total = local.detach().clone().contiguous();
+  sum_in_place(total);
+  return total;
+}
+
 std::vector<int64_t> BatchShard::whole_sizes(torch::IntArrayRef local) const {
   std::vector<int64_t> sizes(local.begin(), local.end());
   if (!sizes.empty()) sizes[0] *= count;

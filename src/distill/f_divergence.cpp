@@ -100,12 +100,12 @@ RatioNormaliser::RatioNormaliser(int64_t bins, double ema, double t_min, double 
   seen_ = torch::zeros({bins}, torch::kBool);
 }
 
-torch::Tensor RatioNormaliser::normalise(const torch::Tensor& r, const torch::Tensor& t) {
+torch::Tensor RatioNormaliser::normalise(const torch::Tensor& r, const torch::Tensor& t, const data::BatchShard& shard) {
   const torch::Tensor r64 = r.detach().to(torch::kCPU, torch::kFloat64).flatten();
   const torch::Tensor position = (t.detach().to(torch::kCPU, torch::kFloat64).flatten() - t_min_) / (t_max_ - t_min_);
   const torch::Tensor bin = (position * static_cast<double>(bins_)).floor().clamp(0, bins_ - 1).to(torch::kLong);
-  const torch::Tensor count = torch::bincount(bin, {}, bins_).to(torch::kFloat64);
-  const torch::Tensor sum = torch::bincount(bin, r64, bins_);
+  const torch::Tensor count = shard.sum(torch::bincount(bin, {}, bins_).to(torch::kFloat64));
+  const torch::Tensor sum = shard.sum(torch::bincount(bin, r64, bins_));
   const torch::Tensor present = count > 0;
   const torch::Tensor batch_mean = sum / count.clamp_min(1.0);
   // A bin seen for the first time starts from its batch mean (no decay towards 0).

@@ -242,9 +242,13 @@ torch::Tensor OnestepDistillTask::draw_times(int64_t n, at::Generator& gen) {
 }
 
 torch::Tensor OnestepDistillTask::noised(const torch::Tensor& x1, const torch::Tensor& t, at::Generator& gen) {
-  const torch::Tensor x0 = exp_.source->sample(x1.size(0), gen).x.to(x1.device());
+  // Drawn for the whole batch; a data-parallel process keeps its share.
+  const data::BatchShard& shard = exp_.shard;
+  const torch::Tensor x0 = shard.take(exp_.source->sample(shard.whole_size(x1.size(0)), gen).x).to(x1.device());
   torch::Tensor z;
-  if (!exp_.path->deterministic()) z = torch::randn(x1.sizes(), gen, torch::TensorOptions()).to(x1.device());
+  if (!exp_.path->deterministic()) {
+    z = shard.take(torch::randn(shard.whole_sizes(x1.sizes()), gen, torch::TensorOptions())).to(x1.device());
+  }
   return exp_.path->sample(x0, x1, t, z).x_t;
 }
 
@@ -255,12 +259,16 @@ torch::Tensor OnestepDistillTask::discriminator_logits(const torch::Tensor& x_t,
 
 StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientStep& update) {
   load_teacher();  // a resumed run has not prepared
-  const int64_t batch = exp_.train.batch_size;
-  const data::Batch real = exp_.data->sample(batch, gen);
+  // Every draw is made for the whole batch; a data-parallel process keeps its share of
+  // `batch` rows, and the batch statistics (ratio bins, the weights' mean) are summed over the shares.
+  const data::BatchShard& shard = exp_.shard;
+  const int64_t whole = exp_.train.batch_size;
+  const int64_t batch = whole / shard.count;
+  const data::Batch real = shard.take(exp_.data->sample(whole, gen));
   const bool conditional = exp_.model->num_classes() > 0;
   // Generated samples are drawn for the data batch's classes.
   const data::Condition condition{conditional ? real.label.to(exp_.device) : torch::Tensor()};
-  const torch::Tensor z = exp_.source->sample(batch, gen).x.to(exp_.device);
+  const torch::Tensor z = shard.take(exp_.source->sample(whole, gen).x).to(exp_.device);
   StepReport report;
 
   // The fake score follows the generator's distribution: the teacher's regression on generated samples.
@@ -269,13 +277,13 @@ StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientSt
     torch::NoGradGuard no_grad;
     generated = generate(*exp_.model, z, condition);
   }
-  const torch::Tensor x0 = exp_.source->sample(batch, gen).x.to(exp_.device);
+  const torch::Tensor x0 = shard.take(exp_.source->sample(whole, gen).x).to(exp_.device);
   report.loss = update.apply(kFakeScoreOptimizer,
-                             exp_.objective->loss(*fake_score_, *exp_.path, x0, generated, gen, condition));
+                             exp_.objective->loss(*fake_score_, *exp_.path, x0, generated, gen, condition, shard));
   report.values["fake_score_loss"] = report.loss;
 
   if (options_.needs_discriminator()) {
-    const torch::Tensor t = draw_times(batch, gen);
+    const torch::Tensor t = shard.take(draw_times(whole, gen));
     torch::Tensor fake_features, real_features, perturbed_features;
     {
       torch::NoGradGuard no_grad;
@@ -283,7 +291,8 @@ StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientSt
       fake_features = teacher_->features(noised(generated, t, gen), t, condition);
       real_features = teacher_->features(x_real, t, condition);
       if (options_.r1_weight > 0) {
-        const torch::Tensor e = torch::randn(x_real.sizes(), gen, torch::TensorOptions()).to(exp_.device);
+        const torch::Tensor e =
+            shard.take(torch::randn(shard.whole_sizes(x_real.sizes()), gen, torch::TensorOptions())).to(exp_.device);
         perturbed_features = teacher_->features(x_real + options_.r1_noise * e, t, condition);
       }
     }
@@ -297,7 +306,7 @@ StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientSt
 
   if (step % options_.fake_score_updates == 0) {
     const torch::Tensor x = generate(*exp_.model, z, condition);
-    const torch::Tensor t = draw_times(batch, gen);
+    const torch::Tensor t = shard.take(draw_times(whole, gen));
     const torch::Tensor x_t = noised(x, t, gen);
     torch::Tensor x1_teacher, x1_fake;
     {
@@ -317,9 +326,9 @@ StepReport OnestepDistillTask::step(int64_t step, at::Generator& gen, GradientSt
     }
     if (options_.divergence != distill::Divergence::kReverseKl) {
       torch::Tensor r = distill::ratio_from_logits(logit.detach());
-      if (options_.normalise_ratio) r = normaliser_.normalise(r, t);
+      if (options_.normalise_ratio) r = normaliser_.normalise(r, t, shard);
       h = distill::weight_of_ratio(options_.divergence, r);
-      h = h / (h.mean() + 1e-6);
+      h = h / ((shard.whole() ? h.mean() : shard.sum(h.sum()) / static_cast<double>(whole)) + 1e-6);
       last_ratio_mean_ = r.mean().detach();
       last_weight_max_ = h.max().detach();
     }

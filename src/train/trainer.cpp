@@ -83,7 +83,12 @@ Trainer::Trainer(Experiment& experiment, distributed::ProcessGroup* group)
   if (!group_) return;
   const int64_t size = group_->size();
   check_data_parallel(exp_, size);
-  exp_.shard = data::BatchShard{group_->rank(), size};
+  // Statistics of the shares are summed where the group reduces (NCCL: on the GPU).
+  exp_.shard = data::BatchShard{group_->rank(), size, [group = group_, device = exp_.device](torch::Tensor& t) {
+                                  torch::Tensor on_device = t.to(device);
+                                  group->all_reduce(on_device)->wait();
+                                  if (!on_device.is_same(t)) t.copy_(on_device);
+                                }};
   std::vector<std::string> coupled = task_.batch_coupled_losses();
   for (const TrainedModule& m : modules_) {
     for (const auto& module : m.module->modules()) {

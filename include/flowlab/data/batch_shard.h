@@ -7,6 +7,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "flowlab/data/condition.h"
@@ -17,6 +18,8 @@ namespace flowlab::data {
 struct BatchShard {
   int64_t index = 0;  ///< this process's share, 0 .. count - 1
   int64_t count = 1;  ///< processes sharing a batch
+  /// Sums a tensor in place over the processes (set by the trainer for a data-parallel run).
+  std::function<void(torch::Tensor&)> sum_in_place;
 
   bool whole() const { return count == 1; }
   /// The batch size that `local` rows are a share of.
@@ -28,6 +31,9 @@ struct BatchShard {
   Batch take(const Batch& whole) const;
   /// `sizes` with dim 0 made the whole batch's: draw with these, then take().
   std::vector<int64_t> whole_sizes(torch::IntArrayRef local) const;
+  /// The sum over the processes of `local` (a statistic of each share, e.g. a count per bin):
+  /// the whole batch's statistic. `local` itself for a whole batch.
+  torch::Tensor sum(const torch::Tensor& local) const;
 };
 
 }  // namespace flowlab::data

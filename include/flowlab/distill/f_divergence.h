@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "flowlab/data/batch_shard.h"
+
 namespace flowlab::distill {
 
 enum class Divergence { kReverseKl, kSoftenedReverseKl, kJensenShannon, kSquaredHellinger, kForwardKl, kJeffreys };
@@ -37,8 +39,10 @@ torch::Tensor ratio_from_logits(const torch::Tensor& logits);
 class RatioNormaliser {
  public:
   RatioNormaliser(int64_t bins, double ema, double t_min, double t_max);
-  /// r [B] at times t [B] -> r / (bin mean + 1e-6); updates the bin means.
-  torch::Tensor normalise(const torch::Tensor& r, const torch::Tensor& t);
+  /// r [B] at times t [B] -> r / (bin mean + 1e-6); updates the bin means. With data-parallel
+  /// processes, `shard` sums each bin's count and sum over them, so every process keeps the
+  /// whole batch's means.
+  torch::Tensor normalise(const torch::Tensor& r, const torch::Tensor& t, const data::BatchShard& shard = {});
   /// Bin means [bins] (float64; 0 before a bin is seen) and whether each was seen, for checkpoints.
   const torch::Tensor& means() const { return means_; }
   const torch::Tensor& seen() const { return seen_; }

@@ -79,10 +79,6 @@ class OnestepDistillTask : public Task {
   StepReport step(int64_t step, at::Generator& gen, GradientStep& update) override;
   std::map<std::string, double> evaluate(uint64_t seed) override;
   TaskState state() const override;
-  std::string data_parallel_limitation() const override {
-    return "task onestep_distill does not train data-parallel yet: its ratio normaliser and weight normalisation "
-           "use batch statistics that would have to be reduced over the processes";
-  }
   void load_state(const TaskState& state) override;
 
  private:
