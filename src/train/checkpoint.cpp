@@ -6,9 +6,17 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <zlib.h>
 
 #include "flowlab/core/error.h"
+#include "flowlab/core/log.h"
+#include "flowlab/core/strings.h"
 #include "flowlab/io/atomic_file.h"
 
 namespace flowlab::train {
@@ -194,6 +202,80 @@ void load_named_parts(torch::serialize::InputArchive& archive, const CheckpointP
 
 }  // namespace
 
+namespace {
+
+// The trailer after the archive: "\nflowlab-checkpoint crc32 XXXXXXXX bytes N\n".
+constexpr const char* kTrailerTag = "\nflowlab-checkpoint crc32 ";
+
+uint32_t crc32_of(const char* data, std::size_t size, uint32_t crc = 0) {
+  uLong value = crc;
+  while (size > 0) {
+    const std::size_t chunk = std::min<std::size_t>(size, 1u << 30);
+    value = crc32(value, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(chunk));
+    data += chunk;
+    size -= chunk;
+  }
+  return static_cast<uint32_t>(value);
+}
+
+std::string checksum_trailer(const std::string& bytes) {
+  char trailer[96];
+  std::snprintf(trailer, sizeof(trailer), "%s%08x bytes %llu\n", kTrailerTag, crc32_of(bytes.data(), bytes.size()),
+                static_cast<unsigned long long>(bytes.size()));
+  return trailer;
+}
+
+// Every byte written and flushed, or an Error with the system's reason (a full disk: ENOSPC).
+void write_checked(const std::string& path, const std::string& bytes) {
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  if (!out) throw Error("cannot open " + path + " for writing: " + std::strerror(errno));
+  const std::size_t written = std::fwrite(bytes.data(), 1, bytes.size(), out);
+  int error = written == bytes.size() ? 0 : errno;
+  if (std::fflush(out) != 0 && error == 0) error = errno;
+  if (std::fclose(out) != 0 && error == 0) error = errno;
+  if (error != 0 || written != bytes.size()) {
+    throw Error("cannot write " + path + ": " + std::strerror(error != 0 ? error : EIO));
+  }
+}
+
+// A checkpoint with a trailer must have the bytes and the CRC-32 it names; one without (written
+// before checksums) is left to the archive reader.
+void verify_checksum(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot open checkpoint " + file + ": " + std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<uint64_t>(in.tellg());
+  const uint64_t tail_size = std::min<uint64_t>(size, 96);
+  std::string tail(tail_size, '\0');
+  in.seekg(static_cast<std::streamoff>(size - tail_size));
+  in.read(tail.data(), static_cast<std::streamsize>(tail_size));
+  const auto at = tail.rfind(kTrailerTag);
+  if (at == std::string::npos) return;
+  unsigned int expected_crc = 0;
+  unsigned long long expected_size = 0;
+  if (std::sscanf(tail.c_str() + at + std::strlen(kTrailerTag), "%8x bytes %llu", &expected_crc, &expected_size) != 2 ||
+      expected_size != size - (tail_size - at)) {
+    throw CorruptCheckpoint("checkpoint " + file + " is corrupt: it is " + std::to_string(size) +
+                            " bytes long, not what its checksum trailer says");
+  }
+  in.seekg(0);
+  std::vector<char> buffer(1 << 20);
+  uint32_t crc = 0;
+  for (uint64_t left = expected_size; left > 0;) {
+    const auto chunk = static_cast<std::streamsize>(std::min<uint64_t>(left, buffer.size()));
+    if (!in.read(buffer.data(), chunk)) throw CorruptCheckpoint("cannot read checkpoint " + file);
+    crc = crc32_of(buffer.data(), static_cast<std::size_t>(chunk), crc);
+    left -= static_cast<uint64_t>(chunk);
+  }
+  if (crc != expected_crc) {
+    char text[96];
+    std::snprintf(text, sizeof(text), " is corrupt: CRC-32 %08x, written as %08x", crc, expected_crc);
+    throw CorruptCheckpoint("checkpoint " + file + text);
+  }
+}
+
+}  // namespace
+
 void save_checkpoint(const std::string& file, const CheckpointMeta& meta, const CheckpointParts& parts) {
   torch::serialize::OutputArchive archive;
   archive.write("format_version", torch::tensor(kFormatVersion));
@@ -224,15 +306,26 @@ void save_checkpoint(const std::string& file, const CheckpointMeta& meta, const 
   archive.write("optimizers", optimizers);
   archive.write("generators", generators);
   archive.write("task", task);
-  io::write_atomically(file, [&](const std::string& tmp) { archive.save_to(tmp); });
+  // In memory first: PyTorch's file writer aborts the process when a write fails while it closes.
+  std::ostringstream serialised;
+  archive.save_to(serialised);
+  std::string bytes = serialised.str();
+  bytes += checksum_trailer(bytes);
+  io::write_atomically(file, [&](const std::string& tmp) { write_checked(tmp, bytes); });
 }
 
 CheckpointMeta load_checkpoint(const std::string& file, const CheckpointParts& parts) {
   if (!std::filesystem::is_regular_file(file)) throw Error("checkpoint " + file + " does not exist");
+  verify_checksum(file);
   CheckpointMeta meta;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(file);
+    try {
+      archive.load_from(file);
+    } catch (const std::exception& e) {
+      throw CorruptCheckpoint("checkpoint " + file + " is corrupt, truncated or not a flowlab checkpoint (" +
+                              first_line(e.what()) + ")");
+    }
     torch::Tensor version, step, config;
     archive.read("format_version", version);
     meta.format_version = version.item<int64_t>();
@@ -257,6 +350,24 @@ CheckpointMeta load_checkpoint(const std::string& file, const CheckpointParts& p
     throw Error("cannot read checkpoint " + file + ": corrupt, truncated or not a flowlab checkpoint (" + reason + ")");
   }
   return meta;
+}
+
+std::pair<std::string, CheckpointMeta> load_newest_checkpoint(const std::string& dir, const CheckpointParts& parts) {
+  const std::vector<std::string> files = list_checkpoints(dir);
+  if (files.empty()) throw Error("no checkpoint in " + dir + " (train the run first)");
+  std::vector<std::string> skipped;
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    try {
+      CheckpointMeta meta = load_checkpoint(*it, parts);
+      if (!skipped.empty()) {
+        log_warn(join(skipped, "; ") + "; using " + *it + " (step " + std::to_string(meta.step) + ") instead");
+      }
+      return {*it, std::move(meta)};
+    } catch (const CorruptCheckpoint& e) {
+      skipped.push_back(e.what());
+    }
+  }
+  throw Error("no readable checkpoint in " + dir + ": " + join(skipped, "; "));
 }
 
 std::string checkpoint_file(const std::string& dir, int64_t step) {

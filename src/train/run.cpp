@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <tuple>
 
 #include "flowlab/core/error.h"
 #include "flowlab/train/checkpoint.h"
@@ -34,10 +35,16 @@ LoadedRun load_run(const std::string& run_dir, const std::vector<std::string>& o
   for (const auto& o : overrides) config.apply_override(o);
   LoadedRun run;
   run.experiment = std::make_unique<Experiment>(config);
-  run.checkpoint = checkpoint ? *checkpoint : latest_checkpoint(run.experiment->checkpoint_dir());
   CheckpointParts parts;
   parts.modules = run.experiment->task->modules();  // every module and its EMA; no optimizer or generator
-  const CheckpointMeta meta = load_checkpoint(run.checkpoint, parts);
+  // A named checkpoint is that file or an error; otherwise the newest that reads.
+  CheckpointMeta meta;
+  if (checkpoint) {
+    run.checkpoint = *checkpoint;
+    meta = load_checkpoint(run.checkpoint, parts);
+  } else {
+    std::tie(run.checkpoint, meta) = load_newest_checkpoint(run.experiment->checkpoint_dir(), parts);
+  }
   run.step = meta.step;
   run.experiment->task->load_state(meta.task_state);
   return run;

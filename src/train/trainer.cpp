@@ -268,11 +268,12 @@ void Trainer::run(bool resume, bool restarted) {
   }
   if (resume) {
     if (existing.empty()) throw ConfigError("--resume: no checkpoint in " + exp_.checkpoint_dir());
-    const CheckpointMeta meta = load_checkpoint(existing.back(), parts());
+    // The newest checkpoint that reads (a corrupt newer one is skipped with a warning).
+    const auto [file, meta] = load_newest_checkpoint(exp_.checkpoint_dir(), parts());
     start = meta.step;
     task_.load_state(meta.task_state);
     if (writes()) truncate_metrics(dir + "/metrics.jsonl", start);
-    log_info("resuming " + dir + " from step " + std::to_string(start) + " (" + existing.back() + ")");
+    log_info("resuming " + dir + " from step " + std::to_string(start) + " (" + file + ")");
   } else {
     if (!existing.empty() && !restarted) {
       throw ConfigError(dir + " already holds checkpoints; pass --resume to continue that run, or choose another " +

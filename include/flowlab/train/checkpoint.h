@@ -2,6 +2,9 @@
 // Checkpoints: one file per saved step, written atomically, versioned. Format 3 holds named
 // modules (each with an optional EMA copy), named optimizers, named generator states and the
 // task's state; formats 1 and 2 (one model, its EMA, one optimizer, one generator) still load.
+// A checkpoint is serialised in memory, then written with every write checked (a full disk is
+// an Error naming the file, never an abort), and ends with a CRC-32 of its bytes after the zip
+// archive (readers of PyTorch archives, torch.jit.load included, ignore it); a reader checks it.
 #include <ATen/core/Generator.h>
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -11,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "flowlab/core/error.h"
 #include "flowlab/train/task.h"
 
 namespace flowlab::train {
@@ -39,12 +43,22 @@ constexpr const char* kModelModule = "model";
 constexpr const char* kMainOptimizer = "optimizer";
 constexpr const char* kTrainingGenerator = "train";
 
+/// A checkpoint whose bytes are not what was written: checksum mismatch, truncated, not an archive.
+class CorruptCheckpoint : public Error {
+ public:
+  using Error::Error;
+};
+
 /// Writes every part atomically (format 3).
 void save_checkpoint(const std::string& file, const CheckpointMeta& meta, const CheckpointParts& parts);
 
-/// Restores what save_checkpoint wrote into `parts` (and the older formats). Missing, truncated
-/// or foreign files, and a part missing from the file, throw Error naming the file.
+/// Restores what save_checkpoint wrote into `parts` (and the older formats). A corrupt file throws
+/// CorruptCheckpoint before any part is touched; a missing file or part throws Error naming the file.
 CheckpointMeta load_checkpoint(const std::string& file, const CheckpointParts& parts);
+
+/// The newest checkpoint of `dir` that reads, loaded into `parts`: a corrupt newer one is skipped
+/// with a warning naming it and the file loaded instead. Throws Error when none is left.
+std::pair<std::string, CheckpointMeta> load_newest_checkpoint(const std::string& dir, const CheckpointParts& parts);
 
 /// "<dir>/step_000001234.pt".
 std::string checkpoint_file(const std::string& dir, int64_t step);

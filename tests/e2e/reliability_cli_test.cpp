@@ -1,0 +1,99 @@
+// Nothing lost, nothing crashes: a full disk while checkpointing, corrupt checkpoints and the
+// fallback to the newest readable one, through the flowlab executable.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "support/helpers.h"
+
+namespace flowlab {
+namespace {
+
+using testing::CommandResult;
+using testing::flowlab;
+using testing::read_file;
+using testing::run_command;
+using testing::TempDir;
+
+std::string short_moons_run(const TempDir& dir, const std::string& name, int steps, const std::string& extra = "") {
+  return flowlab() + " train " + testing::source_dir() + "/configs/toy/moons.yaml --set run.dir=" + dir.path() +
+         " --set run.name=" + name + " --set train.steps=" + std::to_string(steps) +
+         " --set train.eval_every=0 --set train.log_every=10 --set train.checkpoint_every=20 --set train.keep_last=0"
+         " --set run.threads=1 " + extra;
+}
+
+TEST(Reliability, AFullDiskIsAClearErrorAndLeavesNoTemporaryFile) {
+  TempDir dir;
+  // The process may write files of at most 300 kB (a checkpoint here is about 680 kB): writes
+  // fail with EFBIG as on a full disk (SIGXFSZ ignored, so the write reports it).
+  CommandResult r = run_command("bash -c \"trap '' XFSZ; ulimit -f 300; exec " + short_moons_run(dir, "full", 40) + "\"");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot write"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("step_000000020.pt"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("File too large"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() + "/full/checkpoints")) {
+    ADD_FAILURE() << "left behind: " << entry.path();
+  }
+}
+
+void cut_in_half(const std::string& file) {
+  const std::string bytes = read_file(file);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+}
+
+void flip_a_byte(const std::string& file) {
+  std::string bytes = read_file(file);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x10);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+TEST(Reliability, ACorruptNewestCheckpointFallsBackToTheNewestReadableOne) {
+  TempDir dir;
+  ASSERT_EQ(run_command(short_moons_run(dir, "run", 60)).exit_code, 0);
+  const std::string run = dir.path() + "/run";
+  const std::string step20 = run + "/checkpoints/step_000000020.pt", step40 = run + "/checkpoints/step_000000040.pt",
+                    step60 = run + "/checkpoints/step_000000060.pt";
+  cut_in_half(step60);
+  const std::string sample = flowlab() + " sample " + run + " --n 20 --steps 2 --out " + dir.file("x.npy");
+  CommandResult r = run_command(sample);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("step_000000060.pt is corrupt"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("using " + step40 + " (step 40) instead"), std::string::npos) << r.output;
+  // A checkpoint named on the command line is that file or an error.
+  r = run_command(sample + " --checkpoint " + step60);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("corrupt"), std::string::npos) << r.output;
+  // A flipped bit, same length: the CRC-32 finds it (PyTorch's reader would load the wrong weights).
+  flip_a_byte(step40);
+  r = run_command(flowlab() + " eval " + run + " --n 50 --metrics energy_distance");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("step_000000040.pt is corrupt: CRC-32"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("using " + step20 + " (step 20) instead"), std::string::npos) << r.output;
+  // --resume continues from the newest readable checkpoint.
+  r = run_command(short_moons_run(dir, "run", 60, "--resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resuming " + run + " from step 20"), std::string::npos) << r.output;
+  // None readable: an error that names each.
+  for (const std::string& f : {step20, step40, step60}) cut_in_half(f);
+  r = run_command(sample);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("no readable checkpoint"), std::string::npos) << r.output;
+}
+
+TEST(Reliability, PythonReadsACheckpointWithItsChecksumTrailer) {
+  if (!testing::python_has("torch")) GTEST_SKIP() << "no torch in the oracle python";
+  TempDir dir;
+  ASSERT_EQ(run_command(short_moons_run(dir, "run", 20)).exit_code, 0);
+  const std::string out = testing::run_python(
+      "import torch\nstate = torch.jit.load('" + dir.path() +
+      "/run/checkpoints/step_000000020.pt').state_dict()\n"
+      "print(sorted(k for k in state if k.startswith('modules.model.'))[0], int(state['step']))\n");
+  EXPECT_NE(out.find("modules.model."), std::string::npos) << out;
+  EXPECT_NE(out.find(" 20"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace flowlab
