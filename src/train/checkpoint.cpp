@@ -396,6 +396,20 @@ std::string latest_checkpoint(const std::string& dir) {
   return files.back();
 }
 
+void remove_unfinished_checkpoints(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;
+  std::vector<std::filesystem::path> unfinished;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("step_", 0) == 0 && name.find(".pt.tmp.") != std::string::npos) unfinished.push_back(entry.path());
+  }
+  for (const auto& path : unfinished) {
+    log_warn("removing " + path.string() + ", a checkpoint whose writing was cut short");
+    std::filesystem::remove(path, ec);
+  }
+}
+
 void prune_checkpoints(const std::string& dir, int64_t keep) {
   if (keep <= 0) return;
   auto files = list_checkpoints(dir);

@@ -257,6 +257,7 @@ void Trainer::run(bool resume, bool restarted) {
     io::make_directories(exp_.checkpoint_dir());
     io::make_directories(dir + "/samples");
     io::make_directories(dir + "/plots");
+    remove_unfinished_checkpoints(exp_.checkpoint_dir());
   }
 
   int64_t start = 0;

@@ -1,10 +1,16 @@
 // Nothing lost, nothing crashes: a full disk while checkpointing, corrupt checkpoints and the
 // fallback to the newest readable one, through the flowlab executable.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
+#include <thread>
 
 #include "support/helpers.h"
 
@@ -81,6 +87,46 @@ TEST(Reliability, ACorruptNewestCheckpointFallsBackToTheNewestReadableOne) {
   r = run_command(sample);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("no readable checkpoint"), std::string::npos) << r.output;
+}
+
+TEST(Reliability, KillNineAtRandomMomentsNeverLeavesTheRunUnresumable) {
+  TempDir dir;
+  const std::string run = dir.path() + "/killed";
+  std::mt19937 random(7);  // seeded: the same moments every time
+  std::uniform_int_distribution<int> delay_ms(150, 1500);
+  // Checkpoints every 5 steps, so kills land in writes as well as in steps.
+  const std::string command = short_moons_run(dir, "killed", 1000000, "--set train.checkpoint_every=5 --set train.keep_last=2");
+  for (int round = 0; round < 6; ++round) {
+    const bool resume = std::filesystem::exists(run + "/checkpoints") && !std::filesystem::is_empty(run + "/checkpoints");
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      const std::string line = "exec " + command + (resume ? " --resume" : "") + " > /dev/null 2>&1";
+      execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  // However it was killed, the run resumes and finishes, and its newest checkpoint samples.
+  int64_t newest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(run + "/checkpoints")) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("step_", 0) == 0 && name.size() == 17) newest = std::max<int64_t>(newest, std::stoll(name.substr(5, 9)));
+  }
+  ASSERT_GT(newest, 0) << "no checkpoint was written before the kills";
+  CommandResult r = run_command(
+      short_moons_run(dir, "killed", static_cast<int>(newest + 10), "--set train.checkpoint_every=5") + " --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(flowlab() + " sample " + run + " --n 10 --steps 2 --out " + dir.file("x.npy"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("corrupt"), std::string::npos) << r.output;
+  // A write cut short leaves a temporary file; the next run removes it.
+  for (const auto& entry : std::filesystem::directory_iterator(run + "/checkpoints")) {
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << entry.path();
+  }
 }
 
 TEST(Reliability, PythonReadsACheckpointWithItsChecksumTrailer) {

@@ -66,6 +66,8 @@ std::string checkpoint_file(const std::string& dir, int64_t step);
 std::vector<std::string> list_checkpoints(const std::string& dir);
 /// The newest checkpoint in `dir`; throws Error when there is none.
 std::string latest_checkpoint(const std::string& dir);
+/// Deletes the temporary files of checkpoints whose writing was cut short (a killed process).
+void remove_unfinished_checkpoints(const std::string& dir);
 /// Deletes all but the newest `keep` checkpoints (keep <= 0 keeps all).
 void prune_checkpoints(const std::string& dir, int64_t keep);
 
