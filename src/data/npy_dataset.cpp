@@ -31,10 +31,15 @@ NpyDatasetOptions NpyDatasetOptions::read(config::Node& node) {
   return o;
 }
 
-NpyDataset::NpyDataset(const NpyDatasetOptions& options)
+// The arrays' checks, with the files they came from named.
+NpyDataset::NpyDataset(const NpyDatasetOptions& options) try
     : NpyDataset(io::read_npy(options.path),
                  options.labels_path.empty() ? torch::Tensor() : io::read_npy(options.labels_path),
-                 options.standardize) {}
+                 options.standardize) {
+} catch (const c10::Error& e) {
+  throw Error(options.path + (options.labels_path.empty() ? "" : " with labels " + options.labels_path) + ": " +
+              e.what_without_backtrace());
+}
 
 NpyDataset::NpyDataset(const torch::Tensor& data, const torch::Tensor& labels, bool standardize) {
   TORCH_CHECK(data.defined() && data.dim() >= 1 && data.size(0) > 0,
