@@ -204,7 +204,8 @@ void load_named_parts(torch::serialize::InputArchive& archive, const CheckpointP
 
 namespace {
 
-// The trailer after the archive: "\nflowlab-checkpoint crc32 XXXXXXXX bytes N\n".
+// After the archive, one line: the tag, the CRC-32 of the archive's bytes as 8 hex digits, and
+// their number: "\nflowlab-checkpoint crc32 1a2b3c4d bytes 681234\n".
 constexpr const char* kTrailerTag = "\nflowlab-checkpoint crc32 ";
 
 uint32_t crc32_of(const char* data, std::size_t size, uint32_t crc = 0) {

@@ -127,15 +127,15 @@ void check_data_parallel(Experiment& experiment, int64_t processes) {
 
 bool Trainer::writes() const { return !group_ || group_->rank() == 0; }
 
-void Trainer::sum_over_processes(std::vector<torch::Tensor*> values) {
+void Trainer::mean_over_processes(std::vector<torch::Tensor*> values) {
   std::vector<torch::Tensor> parts;
   for (torch::Tensor* v : values) {
     parts.push_back(v->defined() ? v->detach().to(exp_.device, torch::kFloat).reshape({1})
                                  : torch::zeros({1}, torch::TensorOptions().device(exp_.device)));
   }
-  torch::Tensor packed = torch::cat(parts);
-  group_->all_reduce(packed)->wait();
-  for (std::size_t i = 0; i < values.size(); ++i) *values[i] = packed[static_cast<int64_t>(i)];
+  // One reduction for all of them, through the shard's sum (as the tasks' batch statistics).
+  const torch::Tensor mean = exp_.shard.sum(torch::cat(parts)) / static_cast<double>(exp_.shard.count);
+  for (std::size_t i = 0; i < values.size(); ++i) *values[i] = mean[static_cast<int64_t>(i)];
 }
 
 bool Trainer::stop_now(bool logged_last_step) {
@@ -367,10 +367,9 @@ void Trainer::run(bool resume, bool restarted) {
     std::map<std::string, torch::Tensor> logged_values = report.values;
     if (log_now && group_) {
       // Means over the processes (the gradient norm is the same in every process).
-      std::vector<torch::Tensor*> sums{&interval_loss, &logged_loss};
-      for (auto& [name, value] : logged_values) sums.push_back(&value);
-      sum_over_processes(sums);
-      for (torch::Tensor* v : sums) *v = *v / static_cast<double>(group_->size());
+      std::vector<torch::Tensor*> means{&interval_loss, &logged_loss};
+      for (auto& [name, value] : logged_values) means.push_back(&value);
+      mean_over_processes(means);
     }
     if (log_now && writes()) {
       const double elapsed =

@@ -53,8 +53,8 @@ class Trainer : private GradientStep {
   bool data_parallel() const { return group_ != nullptr; }
   /// Whether this process writes the run's files (rank 0, or the only process).
   bool writes() const;
-  /// Sum over the processes of `values` (one tensor each), in place.
-  void sum_over_processes(std::vector<torch::Tensor*> values);
+  /// The mean over the processes of each of `values` (0-dim tensors), in place.
+  void mean_over_processes(std::vector<torch::Tensor*> values);
   /// Whether a stop was asked for: of this process, or (data-parallel) agreed by all.
   bool stop_now(bool logged_last_step);
   Experiment& exp_;
