@@ -102,7 +102,10 @@ KineticOptimalSchedule minimise_on_grid(const DataSeparation& separation, int64_
   };
   // The energy of the piecewise-linear (r, theta) by Gauss-Legendre on each piece: a cruder rule
   // (the midpoint) lets the minimiser hide fast turns between its nodes.
-  const auto [gl_nodes, gl_weights] = solvers::gauss_legendre(kNodesPerPiece);
+  // Plain references, not a structured binding: C++17 lets no lambda capture one (Clang refuses).
+  const auto gauss_legendre_rule = solvers::gauss_legendre(kNodesPerPiece);
+  const std::vector<double>& gl_nodes = gauss_legendre_rule.first;
+  const std::vector<double>& gl_weights = gauss_legendre_rule.second;
   const auto energy = [&]() {
     const auto [r, theta] = schedule();
     const auto d_r = r.diff() / dt, d_theta = theta.diff() / dt;
