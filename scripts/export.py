@@ -34,6 +34,7 @@ import json
 import os
 import re
 import sys
+import warnings
 
 import torch
 
@@ -57,7 +58,9 @@ def checkpoint_files(run_dir):
 
 def read_checkpoint(file):
     """The archive's tensors by name (flattened: "modules.model.network.layers.0.weight", ...)."""
-    archive = torch.jit.load(file, map_location="cpu")
+    with warnings.catch_warnings():  # torch 2.x marks torch.jit.load deprecated; it still reads them
+        warnings.simplefilter("ignore")
+        archive = torch.jit.load(file, map_location="cpu")
     return {name: tensor.detach() for name, tensor in archive.state_dict().items()}
 
 
