@@ -21,9 +21,10 @@ shape (load_state_dict(strict=True)). Rebuild in Python:
     model = flowlab_models.load_exported("RUN_DIR/export")
     fields = model(x, t)            # {"velocity": ...}; model(x, t, labels) when class-conditional
 
-The checkpoint is read with torch.jit.load (flowlab writes TorchScript-style archives; the
-CRC-32 trailer after the zip is ignored by PyTorch). Works with torch 1.13 and 2.x. Without
---checkpoint the newest readable checkpoints/step_*.pt is used, as `flowlab sample` does.
+The checkpoint is read with torch.jit.load (flowlab writes TorchScript-style archives; PyTorch
+ignores the CRC-32 trailer after the zip, which is checked here as flowlab checks it). Works with
+torch 1.13 and 2.x. Without --checkpoint the newest readable checkpoints/step_*.pt is used (a
+truncated or corrupt one is skipped with a note), as `flowlab sample` does.
 `--weights auto` takes the weights flowlab itself uses: for flow runs the EMA copy unless
 sample.use_ema is false; for classifier runs the trained weights unless eval.use_ema is true.
 """
@@ -35,6 +36,7 @@ import os
 import re
 import sys
 import warnings
+import zlib
 
 import torch
 
@@ -56,8 +58,25 @@ def checkpoint_files(run_dir):
     return sorted(files, key=step, reverse=True)
 
 
+TRAILER = re.compile(rb"\nflowlab-checkpoint crc32 ([0-9a-f]{8}) bytes (\d+)\n$")
+
+
+def check_trailer(file):
+    """Raises ValueError when the file's checksum trailer (after the zip archive) does not match
+    its bytes, as flowlab does; files without a trailer (older checkpoints) pass."""
+    with open(file, "rb") as f:
+        data = f.read()
+    found = TRAILER.search(data[-80:])
+    if not found:
+        return
+    size = int(found.group(2))
+    if size != len(data) - len(found.group(0)) or zlib.crc32(data[:size]) != int(found.group(1), 16):
+        raise ValueError("its CRC-32 trailer does not match its bytes (a corrupt file)")
+
+
 def read_checkpoint(file):
     """The archive's tensors by name (flattened: "modules.model.network.layers.0.weight", ...)."""
+    check_trailer(file)
     with warnings.catch_warnings():  # torch 2.x marks torch.jit.load deprecated; it still reads them
         warnings.simplefilter("ignore")
         archive = torch.jit.load(file, map_location="cpu")
