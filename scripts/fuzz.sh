@@ -61,8 +61,8 @@ for t in "${targets[@]}"; do
      -artifact_prefix="$work/findings/" -print_final_stats=1 "${parallel[@]}" corpus) >"$log" 2>&1
   rc=$?
   set -e
-  execs=$(cat "$log" "$work"/fuzz-*.log 2>/dev/null | grep -o 'stat::number_of_executed_units: *[0-9]*' |
-          awk '{s += $2} END {print s + 0}')
+  execs=$( (cat "$log" "$work"/fuzz-*.log 2>/dev/null || true) | grep -o 'stat::number_of_executed_units: *[0-9]*' |
+          awk '{s += $2} END {print s + 0}' || true)
   findings=$(comm -13 <(echo "$before") <(ls "$work/findings" | sort) | sed "s|^|$work/findings/|" | tr '\n' ' ')
   if [ "$rc" -ne 0 ] || [ -n "$findings" ]; then
     status=1

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 
@@ -14,7 +16,12 @@
 
 // Static linkage keeps stb's symbols private to this file, so tests and other parts of
 // flowlab may compile their own stb_image without duplicate definitions.
+// Only the formats documented (PNG, JPEG, BMP): stb_image picks the decoder by the file's
+// content, so without these a file named .png could reach its TGA, PSD, GIF, HDR, PIC or PNM code.
 #define STB_IMAGE_STATIC
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb_image.h>
 #undef STB_IMAGE_IMPLEMENTATION
@@ -58,8 +65,89 @@ struct StbFree {
   void operator()(stbi_uc* pixels) const { stbi_image_free(pixels); }
 };
 
+// What a file's header may claim before anything is allocated for it. stb_image allocates the
+// whole image from the header's width and height before it reads the pixels (and BMP rows
+// past the end of a short file read as zeros), so a corrupt or hostile header of a few bytes
+// could ask for gigabytes. No format flowlab reads packs more than 8192 pixels into one byte
+// (PNG's deflate stops near 1032:1, at 1 bit per pixel at most 8 pixels per byte of raw data;
+// JPEG needs at least 2 bits per 8 x 8 block; BMP is uncompressed), nor does a dataset image
+// need more than 2^28 pixels (16384 x 16384).
+constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
+constexpr int64_t kMaxPixelsPerFileByte = 8192;
+
+void check_claimed_size(const std::string& path) {
+  int width = 0, height = 0, in_file = 0;
+  if (!stbi_info(path.c_str(), &width, &height, &in_file)) {
+    throw Error(path + ": cannot decode image (" + stbi_failure_reason() + ")");
+  }
+  const int64_t pixels = int64_t{width} * height;
+  const std::string claimed = std::to_string(width) + " x " + std::to_string(height);
+  if (width <= 0 || height <= 0) throw Error(path + ": corrupt image: its header claims " + claimed + " pixels");
+  if (pixels > kMaxImagePixels) {
+    throw Error(path + ": image of " + claimed + " pixels is larger than flowlab decodes (at most 2^28 pixels)");
+  }
+  std::error_code error;
+  const auto bytes = static_cast<int64_t>(fs::file_size(path, error));
+  if (!error && pixels > kMaxPixelsPerFileByte * std::max<int64_t>(bytes, 64)) {
+    throw Error(path + ": corrupt image: its header claims " + claimed + " pixels, more than a file of " +
+                std::to_string(bytes) + " bytes can hold");
+  }
+}
+
+// stb_image (Debian's 2.27) does not check that a JPEG Huffman table (DHT segment) lists at
+// most 256 codes: the counts of its 16 code lengths, summed, index a 257-entry array, so a
+// corrupt table writes past it. Every DHT segment of `bytes` (before the first scan and between
+// the scans of a progressive JPEG) is checked here first; a bad one is an Error.
+void check_jpeg_huffman_tables(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const auto corrupt = [&](const std::string& what) { return Error(path + ": corrupt JPEG (" + what + ")"); };
+  std::size_t at = 2;  // after SOI
+  while (at + 1 < bytes.size()) {
+    if (bytes[at] != 0xFF) {
+      ++at;  // entropy-coded data of a scan
+      continue;
+    }
+    const uint8_t marker = bytes[at + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++at;
+      continue;
+    }
+    if (marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {  // stuffed byte, RST, TEM
+      at += 2;
+      continue;
+    }
+    if (marker == 0xD9) return;  // EOI
+    if (at + 3 >= bytes.size()) return;  // truncated: stb_image reports it
+    const std::size_t length = (std::size_t{bytes[at + 2]} << 8) | bytes[at + 3];
+    const std::size_t end = std::min(bytes.size(), at + 2 + length);
+    if (marker == 0xC4) {
+      for (std::size_t table = at + 4; table < end;) {
+        if (table + 17 > end) break;  // stb_image reads past the segment and reports it
+        std::size_t codes = 0;
+        for (int i = 1; i <= 16; ++i) codes += bytes[table + i];
+        if (codes > 256) {
+          throw corrupt("a Huffman table lists " + std::to_string(codes) + " codes, at most 256 exist");
+        }
+        table += 17 + codes;
+      }
+    }
+    at += 2 + std::max<std::size_t>(length, 2);
+  }
+}
+
+bool is_jpeg(const std::vector<uint8_t>& bytes) { return bytes.size() >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8; }
+
 // uint8 [channels, h, w], as stb_image converts the file to `channels`.
 torch::Tensor decode_image_file(const std::string& path, int64_t channels) {
+  // The tables first: stb_image reads them already when it looks for the size (stbi_info).
+  if (std::ifstream in{path, std::ios::binary}) {
+    std::vector<uint8_t> bytes(2, 0);
+    in.read(reinterpret_cast<char*>(bytes.data()), 2);
+    if (is_jpeg(bytes)) {
+      bytes.insert(bytes.end(), std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      check_jpeg_huffman_tables(path, bytes);
+    }
+  }
+  check_claimed_size(path);
   int width = 0, height = 0, in_file = 0;
   std::unique_ptr<stbi_uc, StbFree> pixels(
       stbi_load(path.c_str(), &width, &height, &in_file, static_cast<int>(channels)));

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <tuple>
 #include <vector>
 
@@ -304,6 +306,83 @@ TEST(ImageFolder, BadFilesAndLayoutsGiveErrorsNamingThem) {
   const std::string empty_split =
       thrown_message<Error>([&] { make_dataset(folder_yaml(dir.file("good"), "size: 2\nsplit: test\n")); });
   EXPECT_NE(empty_split.find("no images of the chosen split"), std::string::npos) << empty_split;
+}
+
+// A header's width and height are checked before stb_image allocates the image: a few bytes
+// claiming gigapixels are an error naming the file and the claim (found by fuzz/image_fuzz.cpp).
+TEST(ImageFolder, HeadersClaimingHugeImagesAreRejectedBeforeDecoding) {
+  testing::TempDir dir;
+  const auto patched = [&](const std::string& name, const std::function<void(std::vector<uint8_t>&)>& patch) {
+    const std::string file = dir.file(name + "/image" + fs::path(name).extension().string());
+    write_test_image(file, 2, 2, 3, constant(7));
+    std::ifstream in(file, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    patch(bytes);
+    write_binary_file(file, bytes);
+    return thrown_message<Error>([&] { make_dataset(folder_yaml(dir.file(name), "size: 2\n"))->size(); });
+  };
+  const auto put_le32 = [](std::vector<uint8_t>& b, std::size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  const auto put_be = [](std::vector<uint8_t>& b, std::size_t at, uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+  };
+  // BMP: width and height at bytes 18 and 22. stb_image reads the rows missing from a short file
+  // as zeros, so unchecked this "decodes" a 4000 x 4000 image out of 70 bytes.
+  const std::string bmp = patched("x.bmp", [&](std::vector<uint8_t>& b) {
+    put_le32(b, 18, 4000);
+    put_le32(b, 22, 4000);
+  });
+  EXPECT_NE(bmp.find("image.bmp: corrupt image: its header claims 4000 x 4000 pixels, more than a file of"),
+            std::string::npos) << bmp;
+  // PNG: IHDR's width and height (big-endian) at bytes 16 and 20; unchecked, stb_image asks
+  // for 17000 * 16000 * 3 bytes (816 MB) before it finds the pixel data short. (It refuses
+  // more than 2^30 bytes itself.)
+  const std::string png = patched("x.png", [&](std::vector<uint8_t>& b) {
+    put_be(b, 16, 17000, 4);
+    put_be(b, 20, 16000, 4);
+  });
+  EXPECT_NE(png.find("image.png: image of 17000 x 16000 pixels is larger than flowlab decodes"), std::string::npos)
+      << png;
+  // JPEG: the baseline frame header (FF C0, length, precision) then height and width, 16 bits each.
+  const std::string jpg = patched("x.jpg", [&](std::vector<uint8_t>& b) {
+    std::size_t at = 0;
+    while (at + 1 < b.size() && !(b[at] == 0xFF && b[at + 1] == 0xC0)) ++at;
+    ASSERT_LT(at + 9, b.size()) << "no SOF0 marker";
+    put_be(b, at + 5, 3000, 2);
+    put_be(b, at + 7, 3000, 2);
+  });
+  EXPECT_NE(jpg.find("image.jpg: corrupt image: its header claims 3000 x 3000 pixels"), std::string::npos) << jpg;
+  // A BMP of height 0: stb_image decodes it to no pixels, which the resampling cannot take.
+  const std::string flat = patched("y.bmp", [&](std::vector<uint8_t>& b) {
+    put_le32(b, 18, 5);
+    put_le32(b, 22, 0);
+  });
+  EXPECT_NE(flat.find("image.bmp: corrupt image: its header claims 5 x 0 pixels"), std::string::npos) << flat;
+}
+
+// stb_image does not check that a JPEG Huffman table lists at most 256 codes and writes past its
+// table; flowlab checks every DHT segment first (found by fuzz/image_fuzz.cpp under UBSan).
+TEST(ImageFolder, JpegHuffmanTablesWithTooManyCodesAreCorrupt) {
+  testing::TempDir dir;
+  const std::string file = dir.file("jpeg/image.jpg");
+  write_test_image(file, 4, 4, 3, constant(90));
+  std::vector<uint8_t> bytes;
+  {
+    std::ifstream in(file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::size_t dht = 0;
+  while (dht + 1 < bytes.size() && !(bytes[dht] == 0xFF && bytes[dht + 1] == 0xC4)) ++dht;
+  ASSERT_LT(dht + 21, bytes.size()) << "no DHT segment";
+  // The first table's counts of codes of lengths 15 and 16 (after marker, length and class byte).
+  bytes[dht + 4 + 1 + 14] = 255;
+  bytes[dht + 4 + 1 + 15] = 255;
+  write_binary_file(file, bytes);
+  const std::string message =
+      thrown_message<Error>([&] { make_dataset(folder_yaml(dir.file("jpeg"), "size: 2\n"))->size(); });
+  EXPECT_NE(message.find("image.jpg: corrupt JPEG (a Huffman table lists"), std::string::npos) << message;
+  EXPECT_NE(message.find("codes, at most 256 exist)"), std::string::npos) << message;
 }
 
 TEST(ImageFolder, RegisteredWithDocumentedOptions) {
