@@ -15,7 +15,9 @@ FLOWLAB_TORCH=debian ./scripts/build.sh
 if [ "${FLOWLAB_LANES:-all}" != debian ]; then
   echo "test.sh: second lane: PyTorch 2.x LibTorch with CUDA code paths"
   FLOWLAB_TORCH=python ./scripts/setup.sh
-  FLOWLAB_TORCH=python ./scripts/build.sh -DFLOWLAB_USE_CUDA=ON
+  # The Dockerfile's build steps (build with -DFLOWLAB_USE_CUDA=ON, cmake --install, a smoke run of
+  # the installed binary), on the wheel's LibTorch in build-torch2/.
+  FLOWLAB_BUILD_DIR="$PWD/build-torch2" FLOWLAB_PREFIX="$PWD/build-torch2/install" ./scripts/docker_build.sh
   # The tests of code that differs between LibTorch versions, on the CPU.
   (cd build-torch2 && ctest --output-on-failure -j"$jobs" \
     -R 'Checkpoint|ConditionalCli|Cli\.(ResumeContinuesExactly|NanLoss)|Precision|FlatParameters|Optimizer|GraphedSolve|FixedStep|ProcessGroup|GradientReducer|LaunchEnvironment|DataParallelCli\.(TwoProcesses|Resumed|Killing|RealTorchrun|SampleAndEval)')
