@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "flowlab/core/error.h"
 
@@ -24,7 +23,29 @@ void sync_file(const std::string& path) {
   if (rc != 0) throw Error("cannot write " + path + ": " + std::strerror(saved));
 }
 
+// Every byte of `pieces` written, flushed and closed, or an Error with the system's reason.
+void write_stream_checked(const std::string& path, const char* mode, std::initializer_list<std::string_view> pieces) {
+  std::FILE* out = std::fopen(path.c_str(), mode);
+  if (!out) throw Error("cannot open " + path + " for writing: " + std::strerror(errno));
+  int error = 0;
+  for (std::string_view piece : pieces) {
+    if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
+      error = errno != 0 ? errno : EIO;
+      break;
+    }
+  }
+  if (std::fflush(out) != 0 && error == 0) error = errno;
+  if (std::fclose(out) != 0 && error == 0) error = errno;
+  if (error != 0) throw Error("cannot write " + path + ": " + std::strerror(error));
+}
+
 }  // namespace
+
+void write_checked(const std::string& path, std::initializer_list<std::string_view> pieces) {
+  write_stream_checked(path, "wb", pieces);
+}
+
+void append_checked(const std::string& path, std::string_view text) { write_stream_checked(path, "ab", {text}); }
 
 void write_atomically(const std::string& path, const std::function<void(const std::string&)>& write) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -44,13 +65,7 @@ void write_atomically(const std::string& path, const std::function<void(const st
 }
 
 void write_text_atomically(const std::string& path, const std::string& contents) {
-  write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot open " + tmp + " for writing: " + std::strerror(errno));
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) throw Error("cannot write " + tmp + ": " + std::strerror(errno));
-  });
+  write_atomically(path, [&](const std::string& tmp) { write_checked(tmp, {contents}); });
 }
 
 void make_directories(const std::string& dir) {

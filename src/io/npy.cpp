@@ -369,13 +369,7 @@ void write_npy(const std::string& path, const torch::Tensor& tensor) {
   }
 
   write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot open " + tmp + " for writing: " + std::strerror(errno));
-    out.write(preamble.data(), static_cast<std::streamsize>(preamble.size()));
-    out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-    out.write(reinterpret_cast<const char*>(bytes), byte_count);
-    out.flush();
-    if (!out) throw Error("cannot write " + tmp + ": " + std::strerror(errno));
+    write_checked(tmp, {preamble, dict, std::string_view(reinterpret_cast<const char*>(bytes), byte_count)});
   });
 }
 

@@ -226,19 +226,6 @@ std::string checksum_trailer(const std::string& bytes) {
   return trailer;
 }
 
-// Every byte written and flushed, or an Error with the system's reason (a full disk: ENOSPC).
-void write_checked(const std::string& path, const std::string& bytes) {
-  std::FILE* out = std::fopen(path.c_str(), "wb");
-  if (!out) throw Error("cannot open " + path + " for writing: " + std::strerror(errno));
-  const std::size_t written = std::fwrite(bytes.data(), 1, bytes.size(), out);
-  int error = written == bytes.size() ? 0 : errno;
-  if (std::fflush(out) != 0 && error == 0) error = errno;
-  if (std::fclose(out) != 0 && error == 0) error = errno;
-  if (error != 0 || written != bytes.size()) {
-    throw Error("cannot write " + path + ": " + std::strerror(error != 0 ? error : EIO));
-  }
-}
-
 // A checkpoint with a trailer must have the bytes and the CRC-32 it names; one without (written
 // before checksums) is left to the archive reader.
 void verify_checksum(const std::string& file) {
@@ -312,7 +299,7 @@ void save_checkpoint(const std::string& file, const CheckpointMeta& meta, const 
   archive.save_to(serialised);
   std::string bytes = serialised.str();
   bytes += checksum_trailer(bytes);
-  io::write_atomically(file, [&](const std::string& tmp) { write_checked(tmp, bytes); });
+  io::write_atomically(file, [&](const std::string& tmp) { io::write_checked(tmp, {bytes}); });
 }
 
 CheckpointMeta load_checkpoint(const std::string& file, const CheckpointParts& parts) {

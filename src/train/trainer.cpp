@@ -148,10 +148,7 @@ bool Trainer::stop_now(bool logged_last_step) {
 
 void Trainer::log_metrics_line(const std::string& json) {
   const std::string file = exp_.run_dir() + "/metrics.jsonl";
-  std::ofstream out(file, std::ios::app);
-  out << json << "\n";
-  out.flush();
-  if (!out) throw Error("cannot append to " + file + ": " + std::strerror(errno));
+  io::append_checked(file, json + "\n");
 }
 
 CheckpointParts Trainer::parts() {
