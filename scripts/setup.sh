@@ -10,6 +10,7 @@ packages=(
   build-essential cmake ninja-build ccache
   libtorch-dev libopenblas0-openmp libgloo-dev
   libyaml-cpp-dev libspdlog-dev libgtest-dev libgmock-dev libcli11-dev zlib1g-dev libstb-dev
+  pkg-config libcairo2-dev fonts-dejavu-core
   dataset-fashion-mnist
   python3-torch python3-numpy python3-scipy python3-pot python3-venv
 )

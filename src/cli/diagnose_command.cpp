@@ -17,7 +17,7 @@
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/field_plot.h"
 #include "flowlab/io/json.h"
-#include "flowlab/io/line_plot.h"
+#include "flowlab/io/figure.h"
 #include "flowlab/train/diagnosis.h"
 #include "flowlab/train/evaluation.h"
 #include "run_overrides.h"
@@ -25,8 +25,8 @@
 namespace flowlab::cli {
 namespace {
 
-void write_plot(const std::string& file, const std::vector<diagnostics::FieldDiagnosis>& reports,
-                const std::vector<double>& radii) {
+io::FigureFiles write_plot(const std::string& file, const std::vector<diagnostics::FieldDiagnosis>& reports,
+                           const std::vector<double>& radii) {
   std::vector<io::Series> series;
   std::size_t colour = 0;
   for (const std::string field : {"velocity", "score"}) {
@@ -52,16 +52,19 @@ void write_plot(const std::string& file, const std::vector<diagnostics::FieldDia
       if (!c.x.empty()) series.push_back(c);
     }
   }
-  io::LinePlotOptions options;
-  options.title = "non-conservativity against t";
-  options.x_label = "t";
-  options.y_label = "asymmetry, relative circulation";
-  io::write_png(file, io::line_plot(series, options));
+  io::Panel panel;
+  panel.title = "non-conservativity against t";
+  panel.x_label = "t";
+  panel.y_label = "asymmetry, relative circulation";
+  panel.series = std::move(series);
+  io::Figure figure;
+  figure.panels.push_back(std::move(panel));
+  return io::write_figure(file, figure);
 }
 
 // Two panels: the spectra (log10 of the mean singular values against their index k: the estimate is
 // the index before the largest drop) and a histogram of the per-point estimates, one bar per estimator.
-void write_dimension_plot(const std::string& file, const diagnostics::DimensionEstimate& score,
+io::FigureFiles write_dimension_plot(const std::string& file, const diagnostics::DimensionEstimate& score,
                           const diagnostics::DimensionEstimate& flow, int64_t dim) {
   std::vector<io::Series> spectra, histograms;
   const auto add = [&](const std::string& name, const diagnostics::DimensionEstimate& e, std::size_t colour,
@@ -90,14 +93,19 @@ void write_dimension_plot(const std::string& file, const diagnostics::DimensionE
   };
   add("score spectrum", score, 0, -0.2);
   add("flow Jacobian", flow, 1, 0.2);
-  io::LinePlotOptions left, right;
+  io::Figure figure;
+  figure.panels.resize(2);
+  io::Panel& left = figure.panels[0];
+  io::Panel& right = figure.panels[1];
   left.title = "mean singular values";
   left.x_label = "index k";
   left.y_label = "log10 s_k";
+  left.series = std::move(spectra);
   right.title = "per-point dimension";
   right.x_label = "estimated dimension";
   right.y_label = "fraction of points";
-  io::write_png(file, io::side_by_side({io::line_plot(spectra, left), io::line_plot(histograms, right)}));
+  right.series = std::move(histograms);
+  return io::write_figure(file, figure);
 }
 
 }  // namespace
@@ -135,13 +143,13 @@ int diagnose_command(const DiagnoseArgs& args) {
     io::write_text_atomically(args.json, json.str() + "\n");
   }
   if (!args.plot.empty()) {
-    write_plot(args.plot, report.results, args.radii);
-    log_info("wrote " + args.plot);
+    const io::FigureFiles files = write_plot(args.plot, report.results, args.radii);
+    log_info("wrote " + files.png + " (with " + files.svg + " and its data " + files.json + ")");
     const std::filesystem::path p(args.plot);
     if (report.score_dimension.defined() || report.flow_dimension.defined()) {
       const std::string file = (p.parent_path() / (p.stem().string() + "_dimension.png")).string();
-      write_dimension_plot(file, report.score_dimension, report.flow_dimension, report.dim);
-      log_info("wrote " + file + " (singular-value spectra and per-point dimension counts)");
+      const io::FigureFiles files = write_dimension_plot(file, report.score_dimension, report.flow_dimension, report.dim);
+      log_info("wrote " + files.png + " (singular-value spectra and per-point dimension counts; .svg, .data.json beside)");
     }
     if (report.dim == 2) {
       // The velocity at the middle time over the density of x_t, with its curl as colour.
@@ -151,11 +159,13 @@ int diagnose_command(const DiagnoseArgs& args) {
       char suffix[32];
       std::snprintf(suffix, sizeof suffix, "_field_t%.2f.png", t);
       const std::string file = (p.parent_path() / (p.stem().string() + suffix)).string();
-      io::write_png(file, io::field_image(
-                              [&](const torch::Tensor& y) {
-                                return inputs.velocity(y, torch::full({y.size(0)}, t, y.options()));
-                              },
-                              points.flatten(1)));
+      io::Figure figure;
+      figure.panels.push_back(io::field_panel(
+          [&](const torch::Tensor& y) { return inputs.velocity(y, torch::full({y.size(0)}, t, y.options())); },
+          points.flatten(1)));
+      figure.panels[0].title = format("velocity at t = %.2f over the density of x_t", t);
+      figure.panel_width = 400 + 178, figure.panel_height = 400 + 84;
+      io::write_figure(file, figure);
       log_info("wrote " + file + " (velocity arrows over the density of x_t, curl: blue < 0 < red)");
     }
   }

@@ -14,7 +14,7 @@
 #include "flowlab/core/threads.h"
 #include "flowlab/io/atomic_file.h"
 #include "flowlab/io/json.h"
-#include "flowlab/io/line_plot.h"
+#include "flowlab/io/figure.h"
 #include "flowlab/paths/kinetic_energy.h"
 #include "flowlab/paths/kinetic_optimal.h"
 #include "flowlab/train/evaluation.h"
@@ -41,6 +41,7 @@ void write_lambda_plot(const std::string& file, const paths::DataSeparation& sep
   io::Series estimate = series("Monte Carlo (+-1 s.e.)", 0), smoothed = series("monotone fit", 1),
              gaussian = series("Gaussian data: s^2/(1+s^2)", 7);
   estimate.line = false, estimate.markers = true;
+  gaussian.dashed = true;
   for (const auto& k : sep.knots()) {
     estimate.x.push_back(k.s), estimate.y.push_back(k.lambda), estimate.y_error.push_back(k.lambda_se);
   }
@@ -51,12 +52,16 @@ void write_lambda_plot(const std::string& file, const paths::DataSeparation& sep
     smoothed.y.push_back(sep.lambda(torch::tensor(s, torch::kFloat64)).item<double>());
     gaussian.y.push_back(s * s / (1 + s * s));
   }
-  io::LinePlotOptions options;
-  options.title = "data separation lambda(s)";
-  options.x_label = "s = sqrt(mu2) a/m  (sqrt SNR of the data scaled to unit second moment)";
-  options.y_label = "lambda(s) / mu2";
-  options.log_x = true;
-  io::write_png(file, io::line_plot({estimate, smoothed, gaussian}, options));
+  io::Figure figure;
+  figure.panels.resize(1);
+  io::Panel& panel = figure.panels[0];
+  panel.title = "data separation lambda(s)";
+  panel.x_label = "s = sqrt(mu2) a/m  (sqrt SNR of the data scaled to unit second moment)";
+  panel.y_label = "lambda(s) / mu2";
+  panel.log_x = true;
+  panel.series = {estimate, smoothed, gaussian};
+  figure.panel_width = 640;
+  io::write_figure(file, figure);
 }
 
 void write_schedule_plot(const std::string& file, const paths::KineticOptimalSchedule& ko) {
@@ -70,11 +75,16 @@ void write_schedule_plot(const std::string& file, const paths::KineticOptimalSch
     m.x.push_back(t[i].item<double>()), m.y.push_back(c.alpha[i].item<double>());
   }
   a_ot.x = {0.0, 1.0}, a_ot.y = {0.0, 1.0}, m_ot.x = {0.0, 1.0}, m_ot.y = {1.0, 0.0};
-  io::LinePlotOptions options;
-  options.title = "kinetic-optimal schedule x_t = m_t x0 + a_t x1";
-  options.x_label = "t";
-  options.y_label = "coefficient";
-  io::write_png(file, io::line_plot({a, m, a_ot, m_ot}, options));
+  a_ot.colour = a.colour, m_ot.colour = m.colour;  // each reference dashed in its KO curve's colour
+  a_ot.dashed = m_ot.dashed = true;
+  io::Figure figure;
+  figure.panels.resize(1);
+  io::Panel& panel = figure.panels[0];
+  panel.title = "kinetic-optimal schedule x_t = m_t x0 + a_t x1";
+  panel.x_label = "t";
+  panel.y_label = "coefficient";
+  panel.series = {a, m, a_ot, m_ot};
+  io::write_figure(file, figure);
 }
 
 std::string schedule_plot_file(const std::string& lambda_file) {

@@ -126,7 +126,7 @@ int sample_command(const SampleArgs& args) {
                                         ? data::sample_of_classes(*exp.data, samples.labels, gen)
                                         : exp.data->sample(samples.x.size(0), gen).x;
     io::plot_samples_beside_data(plot, samples.x, reference);
-    log_info("plot (data left, samples right) -> " + plot);
+    log_info("plot (data left, samples right) -> " + plot + " (and .svg, .data.json with the points)");
     if (args.grid_size) log_warn("--grid-size: samples are not images; ignored");
   } else if (samples.x.dim() == 4 && (samples.x.size(1) == 1 || samples.x.size(1) == 3)) {
     const std::string plot = args.plot.empty() ? exp.run_dir() + "/plots/samples.png" : args.plot;
@@ -144,7 +144,7 @@ int sample_command(const SampleArgs& args) {
     const double lo = range.lo, hi = range.hi;
     const int64_t side = std::max(samples.x.size(2), samples.x.size(3));
     const int scale = static_cast<int>(std::max<int64_t>(1, kGridTargetSide / side));
-    io::write_png(plot, io::image_grid_rows(rows, grid_size, lo, hi, /*padding=*/2, scale));
+    io::write_figure(plot, io::image_grid_figure(rows, grid_size, lo, hi, /*padding=*/2, scale));
     log_info(format("plot (grid of %lld rows%s x %lld columns, pixels [%g, %g] upscaled %dx) -> %s",
                     static_cast<long long>(rows.size()), needs.by_class ? ", one per class," : "",
                     static_cast<long long>(grid_size), lo, hi, scale, plot.c_str()));

@@ -30,11 +30,16 @@ void check_grid_tiles(const torch::Tensor& images, const char* what) {
   if (!images.is_floating_point()) throw Error(std::string(what) + ": expected floating-point images");
 }
 
-// [N, C, H, W] floats -> uint8 [N, H * scale, W * scale, 3] on the CPU.
-torch::Tensor grid_tile_pixels(const torch::Tensor& images, double lo, double hi, int scale) {
+// [N, C, H, W] floats -> uint8 levels [N, C, H, W] on the CPU.
+torch::Tensor pixel_levels(const torch::Tensor& images, double lo, double hi) {
   torch::Tensor x = images.detach().to(torch::kCPU, torch::kFloat64).nan_to_num(lo, hi, lo).clamp(lo, hi);
   // Half up, not torch.round's half to even: 127.5 is 128 whatever the neighbours.
-  x = ((x - lo) * (255.0 / (hi - lo)) + 0.5).floor().clamp(0, 255).to(torch::kUInt8);
+  return ((x - lo) * (255.0 / (hi - lo)) + 0.5).floor().clamp(0, 255).to(torch::kUInt8);
+}
+
+// [N, C, H, W] floats -> uint8 [N, H * scale, W * scale, 3] on the CPU.
+torch::Tensor grid_tile_pixels(const torch::Tensor& images, double lo, double hi, int scale) {
+  torch::Tensor x = pixel_levels(images, lo, hi);
   if (x.size(1) == 1) x = x.expand({-1, 3, -1, -1});
   x = x.permute({0, 2, 3, 1});
   if (scale > 1) x = x.repeat_interleave(scale, 1).repeat_interleave(scale, 2);
@@ -132,6 +137,34 @@ std::vector<torch::Tensor> sample_grid_rows(const torch::Tensor& images, const t
     rows.push_back(images.index_select(0, index.slice(0, 0, columns).to(images.device())));
   }
   return rows;
+}
+
+Figure image_grid_figure(const std::vector<torch::Tensor>& rows, int64_t columns, double lo, double hi, int padding,
+                         int scale) {
+  Panel panel;
+  panel.bare = true;
+  panel.raster = image_grid_rows(rows, columns, lo, hi, padding, scale);
+  JsonArray levels;
+  for (const torch::Tensor& row : rows) {
+    JsonArray tiles;
+    const torch::Tensor row_levels = pixel_levels(row, lo, hi).to(torch::kLong).flatten(1).contiguous();
+    for (int64_t i = 0; i < row_levels.size(0); ++i) {
+      const int64_t* v = row_levels[i].data_ptr<int64_t>();
+      JsonArray tile;
+      for (int64_t k = 0; k < row_levels.size(1); ++k) tile.push(v[k]);
+      tiles.push(tile);
+    }
+    levels.push(tiles);
+  }
+  const auto shape = rows.front().sizes();
+  panel.data.add("columns", columns)
+      .add("tile_shape", JsonArray().push(shape[1]).push(shape[2]).push(shape[3]))
+      .add("value_range", JsonArray({lo, hi}))
+      .add("levels_note", "each tile row-major [C, H, W] as levels 0..255: value = lo + (hi - lo) * level / 255")
+      .add("rows", levels);
+  Figure figure;
+  figure.panels.push_back(std::move(panel));
+  return figure;
 }
 
 }  // namespace flowlab::io

@@ -4,24 +4,14 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
+#include <string>
 
 #include "flowlab/core/error.h"
-#include "flowlab/io/atomic_file.h"
-
-// Static linkage keeps stb's symbols private to this file, so another part of
-// flowlab may use stb_image_write too without duplicate definitions.
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb_image_write.h>
 
 namespace flowlab::io {
 namespace {
-
-using Rgb = std::array<uint8_t, 3>;
 
 // matplotlib's "magma" sampled at 0, 1/8, ..., 1 and linearly interpolated: a
 // perceptually uniform map from near-black (sparse) to pale yellow (dense).
@@ -37,8 +27,6 @@ constexpr std::array<Rgb, 9> kMagmaAnchors = {{
     {252, 253, 191},
 }};
 constexpr Rgb kEmpty = {0, 0, 0};
-constexpr Rgb kSeparator = {128, 128, 128};
-constexpr int kSeparatorWidth = 2;
 // The least dense non-empty pixel starts this far up the colour map, so it stays
 // visible against the black background.
 constexpr double kFloorLevel = 0.2;
@@ -85,35 +73,16 @@ std::pair<double, double> robust_range(const torch::Tensor& xy) {
   return {lo - 0.05 * span, hi + 0.05 * span};
 }
 
-void append_bytes(void* context, void* data, int size) {
-  auto* buffer = static_cast<std::vector<uint8_t>*>(context);
-  const auto* bytes = static_cast<const uint8_t*>(data);
-  buffer->insert(buffer->end(), bytes, bytes + size);
-}
-
 }  // namespace
 
-void write_png(const std::string& path, const Image& image) {
-  if (image.width <= 0 || image.height <= 0 ||
-      image.rgb.size() != static_cast<std::size_t>(image.width) * image.height * 3) {
-    throw Error("cannot write " + path + ": image of " + std::to_string(image.width) + "x" +
-                std::to_string(image.height) + " pixels has " + std::to_string(image.rgb.size()) + " bytes");
-  }
-  std::vector<uint8_t> encoded;
-  if (!stbi_write_png_to_func(append_bytes, &encoded, image.width, image.height, 3, image.rgb.data(),
-                              image.width * 3)) {
-    throw Error("cannot write " + path + ": PNG encoding failed");
-  }
-  write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot open " + tmp + " for writing: " + std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(encoded.data()), static_cast<std::streamsize>(encoded.size()));
-    out.flush();
-    if (!out) throw Error("cannot write " + tmp + ": " + std::strerror(errno));
-  });
-}
+namespace {
 
-Image density_image(const torch::Tensor& points, double lo, double hi, int pixels) {
+struct Density {
+  Image image;
+  int64_t max_count = 0;
+};
+
+Density density_of(const torch::Tensor& points, double lo, double hi, int pixels) {
   check_points(points, "density_image");
   TORCH_CHECK(pixels > 0 && pixels <= 16384, "density_image: pixels must be in [1, 16384], got ", pixels);
   TORCH_CHECK(std::isfinite(lo) && std::isfinite(hi) && hi > lo, "density_image: need lo < hi, got [", lo, ", ",
@@ -147,47 +116,70 @@ Image density_image(const torch::Tensor& points, double lo, double hi, int pixel
     }
     std::memcpy(&image.rgb[static_cast<std::size_t>(i) * 3], colour.data(), 3);
   }
-  return image;
+  return {image, max_count};
 }
 
-Image side_by_side(const std::vector<Image>& panels) {
-  Image canvas;
-  for (const auto& panel : panels) canvas.width += panel.width, canvas.height = std::max(canvas.height, panel.height);
-  if (panels.empty()) return canvas;
-  canvas.width += kSeparatorWidth * static_cast<int>(panels.size() - 1);
-  canvas.rgb.assign(static_cast<std::size_t>(canvas.width) * canvas.height * 3, 255);
-  int x_offset = 0;
-  for (std::size_t i = 0; i < panels.size(); ++i) {
-    const Image& panel = panels[i];
-    for (int row = 0; row < panel.height; ++row) {
-      std::memcpy(&canvas.rgb[(static_cast<std::size_t>(row) * canvas.width + x_offset) * 3],
-                  &panel.rgb[static_cast<std::size_t>(row) * panel.width * 3], static_cast<std::size_t>(panel.width) * 3);
-    }
-    x_offset += panel.width;
-    if (i + 1 == panels.size()) break;
-    for (int row = 0; row < canvas.height; ++row) {
-      for (int x = x_offset; x < x_offset + kSeparatorWidth; ++x) {
-        std::memcpy(&canvas.rgb[(static_cast<std::size_t>(row) * canvas.width + x) * 3], kSeparator.data(), 3);
-      }
-    }
-    x_offset += kSeparatorWidth;
+// The colour bar of a log-scaled density: the map from one point (kFloorLevel) to the densest
+// bin, ticks at 1, the powers of ten between and the maximum.
+ColourBar density_colour_bar(int64_t max_count) {
+  ColourBar bar;
+  bar.label = "points per bin (log scale)";
+  for (int i = 0; i <= 64; ++i) bar.colours.push_back(magma(kFloorLevel + (1.0 - kFloorLevel) * i / 64.0));
+  const double log_max = std::log(static_cast<double>(std::max<int64_t>(max_count, 1)));
+  bar.ticks.emplace_back(0.0, "1");
+  if (log_max <= 0) return bar;
+  for (int64_t p = 10; p < max_count; p *= 10) {
+    const double at = std::log(static_cast<double>(p)) / log_max;
+    if (at > 0.12 && at < 0.88) bar.ticks.emplace_back(at, std::to_string(p));
   }
-  return canvas;
+  bar.ticks.emplace_back(1.0, std::to_string(max_count));
+  return bar;
 }
 
-void plot_samples_beside_data(const std::string& path, const torch::Tensor& samples, const torch::Tensor& data,
-                              int pixels) {
+}  // namespace
+
+Image density_image(const torch::Tensor& points, double lo, double hi, int pixels) {
+  return density_of(points, lo, hi, pixels).image;
+}
+
+Panel density_panel(const torch::Tensor& points, double lo, double hi, int pixels, const std::string& title) {
+  const Density density = density_of(points, lo, hi, pixels);
+  Panel panel;
+  panel.title = title;
+  panel.x_label = "x1";
+  panel.y_label = "x2";
+  panel.raster = density.image;
+  panel.range = Range{lo, hi, lo, hi};
+  panel.equal_aspect = true;
+  panel.colour_bar = density_colour_bar(density.max_count);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor xy = finite_xy(points).contiguous();
+  const double* v = xy.data_ptr<double>();
+  std::vector<double> x(static_cast<std::size_t>(xy.size(0))), y(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = v[2 * i], y[i] = v[2 * i + 1];
+  panel.data.add("bins", pixels).add("points", JsonObject().add("x", JsonArray(x)).add("y", JsonArray(y)));
+  return panel;
+}
+
+Figure samples_beside_data_figure(const torch::Tensor& samples, const torch::Tensor& data, int pixels) {
   check_points(samples, "plot_samples_beside_data (samples)");
   check_points(data, "plot_samples_beside_data (data)");
   torch::NoGradGuard no_grad;
   const torch::Tensor data_xy = finite_xy(data);
   const torch::Tensor sample_xy = finite_xy(samples);
   const auto [lo, hi] = robust_range(torch::cat({data_xy, sample_xy}, 0));
+  Figure figure;
+  figure.panels.push_back(density_panel(data_xy, lo, hi, pixels, "data (" + std::to_string(data_xy.size(0)) + ")"));
+  figure.panels.push_back(
+      density_panel(sample_xy, lo, hi, pixels, "samples (" + std::to_string(sample_xy.size(0)) + ")"));
+  // A plot area of 400 x 400 pixels: whole bins of 2 pixels at the default 200 bins.
+  figure.panel_width = 400 + 178, figure.panel_height = 400 + 84;
+  return figure;
+}
 
-  const Image left = density_image(data_xy, lo, hi, pixels);
-  const Image right = density_image(sample_xy, lo, hi, pixels);
-  const Image canvas = side_by_side({left, right});
-  write_png(path, canvas);
+FigureFiles plot_samples_beside_data(const std::string& path, const torch::Tensor& samples, const torch::Tensor& data,
+                                     int pixels) {
+  return write_figure(path, samples_beside_data_figure(samples, data, pixels));
 }
 
 }  // namespace flowlab::io

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/helpers.h"
 
@@ -43,6 +44,46 @@ TEST(Reliability, AFullDiskIsAClearErrorAndLeavesNoTemporaryFile) {
   for (const auto& entry : std::filesystem::directory_iterator(dir.path() + "/full/checkpoints")) {
     ADD_FAILURE() << "left behind: " << entry.path();
   }
+}
+
+// Every file in `dir` whose name starts with `prefix`.
+std::vector<std::string> files_starting(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) == 0) found.push_back(name);
+  }
+  return found;
+}
+
+TEST(Reliability, AFullDiskWhileWritingSamplesOrFiguresIsAClearError) {
+  TempDir dir;
+  ASSERT_EQ(run_command(short_moons_run(dir, "run", 20)).exit_code, 0);
+  const std::string sample = flowlab() + " sample " + dir.path() + "/run ";
+  const auto limited = [](int kilobytes, const std::string& command) {
+    return run_command("bash -c \"trap '' XFSZ; ulimit -f " + std::to_string(kilobytes) + "; exec " + command + "\"");
+  };
+  // 4000 samples are 32 kB of .npy: over a limit of 8 kB.
+  CommandResult r = limited(8, sample + "--n 4000 --out " + dir.file("big.npy"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot write " + dir.file("big.npy")), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("File too large"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
+  EXPECT_TRUE(files_starting(dir.path(), "big").empty());
+  // 300 samples (2.4 kB) fit in 24 kB; their figure's PNG, SVG and JSON do not all fit.
+  r = limited(24, sample + "--n 300 --out " + dir.file("small.npy") + " --plot " + dir.file("fig.png"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot write " + dir.file("fig.")), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("File too large"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("small.npy")));
+  // No temporary file is left; a figure file is either whole or absent.
+  for (const std::string& name : files_starting(dir.path(), "fig")) {
+    EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+  }
+  // Without the limit the same command writes all three.
+  r = run_command(sample + "--n 300 --out " + dir.file("small.npy") + " --plot " + dir.file("fig.png"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(files_starting(dir.path(), "fig").size(), 3u);
 }
 
 void cut_in_half(const std::string& file) {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "flowlab/core/error.h"
+#include "flowlab/io/figure_layout.h"
 
 namespace flowlab::io {
 namespace {
@@ -75,6 +76,22 @@ TEST(ImageGrid, RowsOfClassesInClassOrderUnconditionalAsASquare) {
   EXPECT_EQ(grid.height, 3);
   EXPECT_EQ(grid_pixel(grid, 1, 1), 224);  // class 1's empty second cell
   EXPECT_EQ(grid_pixel(grid, 1, 0), 204);  // 4 of [0, 5] -> 204
+}
+
+TEST(ImageGrid, FigureDrawsTheGridAtItsSizeAndKeepsTheLevels) {
+  // Two rows: class 0 with values 0 and 5, class 1 with 2.5 (levels 0, 255, 128 on [0, 5]).
+  const std::vector<torch::Tensor> rows = {torch::tensor({0.0f, 5.0f}).reshape({2, 1, 1, 1}),
+                                           torch::tensor({2.5f}).reshape({1, 1, 1, 1})};
+  const Figure figure = image_grid_figure(rows, 2, 0.0, 5.0, 1, 2);
+  ASSERT_EQ(figure.panels.size(), 1u);
+  const Image drawn = render_figure(figure);
+  const Image grid = image_grid_rows(rows, 2, 0.0, 5.0, 1, 2);
+  EXPECT_EQ(drawn.width, grid.width);
+  EXPECT_EQ(drawn.height, grid.height);
+  EXPECT_EQ(drawn.rgb, grid.rgb);
+  const std::string data = figure.panels[0].data.str();
+  EXPECT_NE(data.find("\"tile_shape\": [1, 1, 1]"), std::string::npos) << data;
+  EXPECT_NE(data.find("\"rows\": [[[0], [255]], [[128]]]"), std::string::npos) << data;
 }
 
 TEST(ImageGrid, BadInputIsAnError) {

@@ -9,11 +9,9 @@
 #include <vector>
 
 #include "flowlab/core/error.h"
+#include "flowlab/io/figure_layout.h"
 #include "support/helpers.h"
 
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb/stb_image.h>
 
 namespace flowlab::io {
 namespace {
@@ -29,16 +27,6 @@ struct Decoded {
     return rgb[at] + rgb[at + 1] + rgb[at + 2];
   }
 };
-
-Decoded decode_png(const std::string& path) {
-  Decoded out;
-  int channels = 0;
-  unsigned char* pixels = stbi_load(path.c_str(), &out.width, &out.height, &channels, 3);
-  if (!pixels) throw std::runtime_error("cannot decode " + path + ": " + stbi_failure_reason());
-  out.rgb.assign(pixels, pixels + static_cast<std::size_t>(out.width) * out.height * 3);
-  stbi_image_free(pixels);
-  return out;
-}
 
 // Bounding box of the pixels brighter than `threshold` in columns [x0, x1).
 struct Box {
@@ -59,31 +47,6 @@ Box lit_box(const Decoded& image, int x0, int x1, int threshold) {
   return box;
 }
 
-
-TEST(Png, WritesAValidPngThatDecodesToTheSamePixels) {
-  TempDir dir;
-  Image image{5, 3, {}};
-  for (int i = 0; i < 5 * 3 * 3; ++i) image.rgb.push_back(static_cast<uint8_t>(i * 5));
-  const std::string file = dir.file("tiny.png");
-  write_png(file, image);
-
-  std::ifstream in(file, std::ios::binary);
-  std::string signature(8, '\0');
-  in.read(signature.data(), 8);
-  EXPECT_EQ(signature, std::string("\x89PNG\r\n\x1a\n", 8));
-  const Decoded decoded = decode_png(file);
-  EXPECT_EQ(decoded.width, 5);
-  EXPECT_EQ(decoded.height, 3);
-  EXPECT_EQ(decoded.rgb, image.rgb);
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
-}
-
-TEST(Png, RejectsInconsistentImages) {
-  TempDir dir;
-  EXPECT_THROW(write_png(dir.file("bad.png"), Image{4, 4, std::vector<uint8_t>(10)}), Error);
-  EXPECT_THROW(write_png(dir.file("bad.png"), Image{0, 4, {}}), Error);
-  EXPECT_FALSE(std::filesystem::exists(dir.file("bad.png")));
-}
 
 TEST(DensityImage, BrightPixelsSitWhereThePointsAre) {
   at::Generator gen = at::detail::createCPUGenerator(3);
@@ -128,48 +91,81 @@ TEST(DensityImage, IgnoresNonFinitePointsAndChecksArguments) {
   EXPECT_THROW(density_image(points, 0, 1, 0), c10::Error);
 }
 
-TEST(PlotSamplesBesideData, PanelsShareARobustRange) {
-  TempDir dir;
+// Brightness of the brightest pixel within `radius` pixels of (x, y).
+int brightest_near(const Image& image, double x, double y, int radius) {
+  int best = 0;
+  for (int dy = -radius; dy <= radius; ++dy) {
+    for (int dx = -radius; dx <= radius; ++dx) {
+      const Rgb p = image.pixel(static_cast<int>(x) + dx, static_cast<int>(y) + dy);
+      best = std::max(best, p[0] + p[1] + p[2]);
+    }
+  }
+  return best;
+}
+
+TEST(PlotSamplesBesideData, PanelsShareARobustRangeAndShowEachCloudWhereItIs) {
   at::Generator gen = at::detail::createCPUGenerator(5);
-  const int pixels = 128;
   // Data around (-2, -2), samples around (2, 2) in 3-D (third coordinate ignored),
   // plus one wild sample that must not squeeze the picture.
   const torch::Tensor data = torch::randn({4000, 2}, gen) * 0.4 - 2.0;
   torch::Tensor samples = torch::randn({4000, 3}, gen) * 0.4 + 2.0;
   samples[0] = torch::tensor({1e6, 1e6, 0.0});
-  const std::string file = dir.file("figure.png");
-  plot_samples_beside_data(file, samples, data, pixels);
+  const Figure figure = samples_beside_data_figure(samples, data, 100);
+  ASSERT_EQ(figure.panels.size(), 2u);
+  const Range left = figure.panels[0].range.value(), right = figure.panels[1].range.value();
+  // The range covers the central 99% of both clouds, padded: about [-3.2, 3.2] in x and y.
+  EXPECT_EQ(left.x_lo, right.x_lo);
+  EXPECT_EQ(left.x_hi, right.x_hi);
+  EXPECT_EQ(left.x_lo, left.y_lo);
+  EXPECT_NEAR(left.x_lo, -3.2, 0.4);
+  EXPECT_NEAR(left.x_hi, 3.2, 0.4);
+  EXPECT_EQ(figure.panels[0].raster.width, 100);
+  EXPECT_TRUE(figure.panels[0].equal_aspect);
 
-  const Decoded figure = decode_png(file);
-  ASSERT_EQ(figure.width, 2 * pixels + 2);
-  ASSERT_EQ(figure.height, pixels);
-  // Separator: grey columns between the panels.
-  EXPECT_EQ(figure.brightness(pixels, 0), 3 * 128);
-  EXPECT_EQ(figure.brightness(pixels + 1, pixels - 1), 3 * 128);
+  const Image image = render_figure(figure);
+  const FigureLayout layout = figure_layout(figure);
+  const PlotArea& d = layout.areas[0];
+  const PlotArea& s = layout.areas[1];
+  EXPECT_NEAR(d.width, d.height, 1e-9);
+  // Bright where the cloud is, black (no points) where the other cloud is.
+  EXPECT_GT(brightest_near(image, d.x_pixel(-2.0), d.y_pixel(-2.0), 3), 300);
+  EXPECT_EQ(brightest_near(image, d.x_pixel(2.0), d.y_pixel(2.0), 3), 0);  // empty bins are black
+  EXPECT_GT(brightest_near(image, s.x_pixel(2.0), s.y_pixel(2.0), 3), 300);
+  EXPECT_EQ(brightest_near(image, s.x_pixel(-2.0), s.y_pixel(-2.0), 3), 0);
+}
 
-  const Box left = lit_box(figure, 0, pixels, 0);
-  const Box right = lit_box(figure, pixels + 2, 2 * pixels + 2, 0);
-  // Data sits bottom-left, samples top-right, each in its own panel.
-  EXPECT_LT((left.min_x + left.max_x) / 2, pixels / 2);
-  EXPECT_GT((left.min_y + left.max_y) / 2, pixels / 2);
-  EXPECT_GT((right.min_x + right.max_x) / 2, pixels / 2);
-  EXPECT_LT((right.min_y + right.max_y) / 2, pixels / 2);
-  // The range is about [-3.2, 3.2], so each cloud (about 2.8 wide) spans over a
-  // third of its panel; a range stretched to the outlier would shrink it to a dot.
-  EXPECT_GT(left.max_x - left.min_x, pixels / 4);
-  EXPECT_GT(right.max_y - right.min_y, pixels / 4);
-  // Same range in both panels: the clouds are mirror images about the centre.
-  EXPECT_NEAR(left.min_x + left.max_x, 2 * (pixels - 1) - (right.min_x + right.max_x), 12);
+TEST(PlotSamplesBesideData, WritesTheFigureWithThePointsAsData) {
+  TempDir dir;
+  const torch::Tensor data = torch::tensor(std::vector<double>{0.0, 1.0, 2.0, 3.0}).reshape({2, 2});
+  const torch::Tensor samples = torch::tensor(std::vector<double>{0.5, NAN, -1.0, 4.0, 1.5, 2.5}).reshape({3, 2});
+  const FigureFiles files = plot_samples_beside_data(dir.file("s.png"), samples, data, 32);
+  for (const std::string& f : {files.png, files.svg, files.json}) EXPECT_TRUE(std::filesystem::exists(f)) << f;
+  if (!testing::python_has("json")) GTEST_SKIP() << "no python";
+  // Non-finite rows are left out of the picture and of the data.
+  const std::string out = testing::run_python(
+      "import json\n"
+      "f = json.load(open('" + files.json + "'))\n"
+      "print([(p['title'], p['points']['x'], p['points']['y'], p['bins']) for p in f['panels']])\n");
+  EXPECT_EQ(out, "[('data (2)', [0, 2], [1, 3], 32), ('samples (2)', [-1, 1.5], [4, 2.5], 32)]\n");
 }
 
 TEST(PlotSamplesBesideData, HandlesDegenerateClouds) {
-  TempDir dir;
-  const std::string file = dir.file("same.png");
-  plot_samples_beside_data(file, torch::ones({10, 2}), torch::ones({10, 2}), 16);
-  const Decoded figure = decode_png(file);
-  EXPECT_EQ(figure.width, 34);
-  EXPECT_EQ(lit_box(figure, 0, 16, 0).count, 1);
-  EXPECT_EQ(lit_box(figure, 18, 34, 0).count, 1);
+  // All points at (1, 1): a unit square around them, one lit bin per panel.
+  const Figure figure = samples_beside_data_figure(torch::ones({10, 2}), torch::ones({10, 2}), 16);
+  const Range r = figure.panels[0].range.value();
+  EXPECT_EQ(r.x_lo, 0.0);
+  EXPECT_EQ(r.x_hi, 2.0);
+  for (const Panel& panel : figure.panels) {
+    int lit = 0;
+    for (int y = 0; y < 16; ++y) {
+      for (int x = 0; x < 16; ++x) {
+        const Rgb p = panel.raster.pixel(x, y);
+        lit += p[0] + p[1] + p[2] > 0;
+      }
+    }
+    EXPECT_EQ(lit, 1);
+  }
+  EXPECT_NO_THROW(render_figure(figure));
 }
 
 }  // namespace

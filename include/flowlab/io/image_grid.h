@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "flowlab/io/plot.h"
+#include "flowlab/io/figure.h"
+#include "flowlab/io/image.h"
 
 namespace flowlab::io {
 
@@ -23,6 +24,11 @@ Image image_grid(const torch::Tensor& images, int64_t columns, double lo = -1, d
 /// all of one C, H, W): a short row leaves its last cells grey.
 Image image_grid_rows(const std::vector<torch::Tensor>& rows, int64_t columns, double lo = -1, double hi = 1,
                       int padding = 2, int scale = 1);
+
+/// The grid of image_grid_rows as a figure of one bare panel (drawn at its own size); its JSON
+/// data hold each tile as 8-bit levels (value = lo + (hi - lo) * level / 255), row by row.
+Figure image_grid_figure(const std::vector<torch::Tensor>& rows, int64_t columns, double lo = -1, double hi = 1,
+                         int padding = 2, int scale = 1);
 
 /// The rows of a sample grid of `columns` columns from images [N, ...] and their int64 class
 /// labels [N] (undefined: unconditional). Unconditional samples, or samples of a single class

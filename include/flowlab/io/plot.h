@@ -1,35 +1,28 @@
 #pragma once
-// PNG figures through stb_image_write: 2-D point clouds as density images.
+// 2-D point clouds as density figures: a log-scaled 2-D histogram per panel (io/figure.h).
 #include <torch/types.h>
 
-#include <cstdint>
 #include <string>
-#include <vector>
+
+#include "flowlab/io/figure.h"
+#include "flowlab/io/image.h"
 
 namespace flowlab::io {
 
-/// An 8-bit RGB image, row-major.
-struct Image {
-  int width = 0;
-  int height = 0;
-  std::vector<uint8_t> rgb;  ///< width * height * 3
-};
-
-/// Writes `image` as PNG, atomically.
-void write_png(const std::string& path, const Image& image);
-
-/// The panels left to right, with a thin grey separator between them; shorter panels are padded
-/// with white at the bottom.
-Image side_by_side(const std::vector<Image>& panels);
-
-/// Density image (2-D histogram, log-scaled colour map) of points [N, 2] over
-/// the square [lo, hi]^2.
+/// Density image (2-D histogram, log-scaled colour map, empty pixels black) of points [N, 2]
+/// over the square [lo, hi]^2, `pixels` bins a side.
 Image density_image(const torch::Tensor& points, double lo, double hi, int pixels);
 
-/// The figure `flowlab sample --plot` writes: data (left) beside model samples
-/// (right), both [N, >=2] (the first two coordinates are drawn), on a shared
-/// square range that covers both clouds.
-void plot_samples_beside_data(const std::string& path, const torch::Tensor& samples,
-                              const torch::Tensor& data, int pixels = 384);
+/// A panel showing density_image of `points` [N, >=2] (first two coordinates) over [lo, hi]^2 with
+/// its axes and a colour bar of points per bin; its JSON data holds the points drawn.
+Panel density_panel(const torch::Tensor& points, double lo, double hi, int pixels, const std::string& title);
+
+/// Data (left) beside model samples (right), both [N, >=2] (the first two coordinates are
+/// drawn), on a shared square range covering the central 99% of both clouds.
+Figure samples_beside_data_figure(const torch::Tensor& samples, const torch::Tensor& data, int pixels = 200);
+
+/// Writes samples_beside_data_figure as `path` (PNG) with SVG and JSON beside it.
+FigureFiles plot_samples_beside_data(const std::string& path, const torch::Tensor& samples,
+                                     const torch::Tensor& data, int pixels = 200);
 
 }  // namespace flowlab::io
