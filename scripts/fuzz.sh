@@ -34,16 +34,16 @@ jobs=${FLOWLAB_FUZZ_JOBS:-1}
 # name only code outside flowlab (scripts/sanitizers/ubsan.supp, with reasons).
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:symbolize=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:suppressions=$root/scripts/sanitizers/ubsan.supp:${UBSAN_OPTIONS:-}"
-export OMP_NUM_THREADS=1
 
 # The gtest discovery that a test build runs is not needed: tests off.
-FLOWLAB_TORCH=debian FLOWLAB_BUILD_DIR="$build" CC=clang CXX=clang++ \
+env -u OMP_NUM_THREADS FLOWLAB_TORCH=debian FLOWLAB_BUILD_DIR="$build" CC=clang CXX=clang++ \
   ./scripts/build.sh -DFLOWLAB_FUZZ=ON -DFLOWLAB_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo --target flowlab_core
 fuzz_targets=()
 for t in "${targets[@]}"; do fuzz_targets+=("fuzz_$t"); done
-cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" --target "${fuzz_targets[@]}"
+cmake --build "$build" -j"$(env -u OMP_NUM_THREADS nproc 2>/dev/null || echo 2)" --target "${fuzz_targets[@]}"
 [ "$seconds" -gt 0 ] || { echo "fuzz.sh: built ${fuzz_targets[*]} (0 seconds: nothing run)"; exit 0; }
 
+export OMP_NUM_THREADS=1  # the targets: one thread, as libFuzzer runs them one input at a time
 status=0
 summary=()
 for t in "${targets[@]}"; do

@@ -118,17 +118,25 @@ void check_jpeg_huffman_tables(const std::string& path, const std::vector<uint8_
     if (marker == 0xD9) return;  // EOI
     if (at + 3 >= bytes.size()) return;  // truncated: stb_image reports it
     const std::size_t length = (std::size_t{bytes[at + 2]} << 8) | bytes[at + 3];
-    const std::size_t end = std::min(bytes.size(), at + 2 + length);
     if (marker == 0xC4) {
-      for (std::size_t table = at + 4; table < end;) {
-        if (table + 17 > end) break;  // stb_image reads past the segment and reports it
+      // As stb_image reads it: tables while the segment's length is not used up, each read on
+      // from where the last ended (past the segment's end if the counts say so; past the
+      // file's end as zeros); a length not used up exactly is its error, and it stops there.
+      const auto byte = [&](std::size_t i) -> std::size_t { return i < bytes.size() ? bytes[i] : 0; };
+      std::size_t table = at + 4;
+      int64_t left = static_cast<int64_t>(length) - 2;
+      while (left > 0) {
         std::size_t codes = 0;
-        for (int i = 1; i <= 16; ++i) codes += bytes[table + i];
+        for (int i = 1; i <= 16; ++i) codes += byte(table + i);
         if (codes > 256) {
           throw corrupt("a Huffman table lists " + std::to_string(codes) + " codes, at most 256 exist");
         }
         table += 17 + codes;
+        left -= static_cast<int64_t>(17 + codes);
       }
+      if (left != 0) return;
+      at = table;
+      continue;
     }
     at += 2 + std::max<std::size_t>(length, 2);
   }

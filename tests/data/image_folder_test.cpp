@@ -383,6 +383,26 @@ TEST(ImageFolder, JpegHuffmanTablesWithTooManyCodesAreCorrupt) {
       thrown_message<Error>([&] { make_dataset(folder_yaml(dir.file("jpeg"), "size: 2\n"))->size(); });
   EXPECT_NE(message.find("image.jpg: corrupt JPEG (a Huffman table lists"), std::string::npos) << message;
   EXPECT_NE(message.find("codes, at most 256 exist)"), std::string::npos) << message;
+
+  // A segment whose length runs past the end of the file: stb_image reads its next table on
+  // from the last one and the missing bytes as zeros, so the table cut short by the file's end
+  // still counts 510 codes.
+  write_test_image(file, 4, 4, 3, constant(90));
+  {
+    std::ifstream in(file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::size_t first_table = dht + 4;
+  std::size_t first_codes = 0;
+  for (int i = 1; i <= 16; ++i) first_codes += bytes[first_table + i];
+  bytes.resize(first_table + 17 + first_codes);
+  bytes[dht + 2] = 0x02;  // segment length 0x0200, far beyond the file
+  bytes[dht + 3] = 0x00;
+  for (uint8_t b : {0x10, 0xFF, 0xFF}) bytes.push_back(b);  // class byte, then 255 + 255 codes, then EOF
+  write_binary_file(file, bytes);
+  const std::string past_end =
+      thrown_message<Error>([&] { make_dataset(folder_yaml(dir.file("jpeg"), "size: 2\n"))->size(); });
+  EXPECT_NE(past_end.find("image.jpg: corrupt JPEG (a Huffman table lists 510 codes"), std::string::npos) << past_end;
 }
 
 TEST(ImageFolder, RegisteredWithDocumentedOptions) {
