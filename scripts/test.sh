@@ -5,8 +5,13 @@
 # (FLOWLAB_TORCH=python, no GPU needed), so that a 2.x-only or CUDA-only compile error fails too,
 # and runs there the tests of code that differs between the two LibTorch versions.
 # FLOWLAB_LANES=debian skips the second build (it installs about 5 GB into .venv-torch once).
+# `scripts/test.sh --sanitize [CTEST ARGS]` instead runs the ASan/UBSan lane (scripts/sanitize.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --sanitize ]; then
+  shift
+  exec ./scripts/sanitize.sh "$@"
+fi
 jobs=$(nproc 2>/dev/null || echo 2)
 FLOWLAB_TORCH=debian ./scripts/setup.sh
 FLOWLAB_TORCH=debian ./scripts/build.sh
