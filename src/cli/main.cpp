@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -15,6 +16,7 @@
 #include "commands.h"
 #include "flowlab/core/error.h"
 #include "flowlab/core/log.h"
+#include "flowlab/core/strings.h"
 #include "flowlab/core/threads.h"
 #include "flowlab/distributed/launch.h"
 
@@ -174,6 +176,15 @@ int dispatch(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A mistyped command: CLI11 says only that one is required; name the closest.
+    if (argc > 1 && argv[1][0] != '-') {
+      std::vector<std::string> commands;
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) commands.push_back(sub->get_name());
+      if (std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+        std::cerr << "flowlab: " << flowlab::unknown_name("command", argv[1], commands) << "\n";
+        return flowlab::kExitUsage;
+      }
+    }
     const int code = app.exit(e);
     return code == 0 ? flowlab::kExitOk : flowlab::kExitUsage;
   }

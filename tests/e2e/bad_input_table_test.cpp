@@ -78,7 +78,8 @@ TEST(BadInputTable, EveryRowFailsClearly) {
       {"bad timeout", train + "--set train.data_parallel.timeout_s=0", 2, {"train.data_parallel.timeout_s"}},
       // Command-line flags.
       {"no command", "{F}", 2, {"subcommand is required"}},
-      {"unknown command", "{F} trian {M}", 2, {"subcommand"}},
+      {"mistyped command", "{F} trian {M}", 2, {"unknown command 'trian'", "did you mean 'train'", "known: "}},
+      {"unknown command", "{F} fly {M}", 2, {"unknown command 'fly'", "known: train, sample"}},
       {"unknown flag", train + "--stepz 3", 2, {"--stepz"}},
       {"train without config", "{F} train", 2, {"config"}},
       {"sample: not a run", "{F} sample {D}/nowhere", 1, {"not a flowlab run directory"}},
