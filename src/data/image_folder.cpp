@@ -98,9 +98,17 @@ void check_claimed_size(const std::string& path) {
 // most 256 codes: the counts of its 16 code lengths, summed, index a 257-entry array, so a
 // corrupt table writes past it. Every DHT segment of `bytes` (before the first scan and between
 // the scans of a progressive JPEG) is checked here first; a bad one is an Error.
-void check_jpeg_huffman_tables(const std::string& path, const std::vector<uint8_t>& bytes) {
+// Where the segments of a JPEG start (after SOI: FF D8, which stb_image accepts after any
+// number of FF fill bytes), or 0 when `bytes` is not a JPEG to stb_image.
+std::size_t jpeg_segments_start(const std::vector<uint8_t>& bytes) {
+  std::size_t at = 0;
+  while (at < bytes.size() && bytes[at] == 0xFF) ++at;
+  return at >= 1 && at < bytes.size() && bytes[at] == 0xD8 ? at + 1 : 0;
+}
+
+void check_jpeg_huffman_tables(const std::string& path, const std::vector<uint8_t>& bytes, std::size_t start) {
   const auto corrupt = [&](const std::string& what) { return Error(path + ": corrupt JPEG (" + what + ")"); };
-  std::size_t at = 2;  // after SOI
+  std::size_t at = start;
   while (at + 1 < bytes.size()) {
     if (bytes[at] != 0xFF) {
       ++at;  // entropy-coded data of a scan
@@ -142,18 +150,12 @@ void check_jpeg_huffman_tables(const std::string& path, const std::vector<uint8_
   }
 }
 
-bool is_jpeg(const std::vector<uint8_t>& bytes) { return bytes.size() >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8; }
-
 // uint8 [channels, h, w], as stb_image converts the file to `channels`.
 torch::Tensor decode_image_file(const std::string& path, int64_t channels) {
   // The tables first: stb_image reads them already when it looks for the size (stbi_info).
-  if (std::ifstream in{path, std::ios::binary}) {
-    std::vector<uint8_t> bytes(2, 0);
-    in.read(reinterpret_cast<char*>(bytes.data()), 2);
-    if (is_jpeg(bytes)) {
-      bytes.insert(bytes.end(), std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-      check_jpeg_huffman_tables(path, bytes);
-    }
+  if (std::ifstream in{path, std::ios::binary}; in && in.peek() == 0xFF) {
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (const std::size_t start = jpeg_segments_start(bytes)) check_jpeg_huffman_tables(path, bytes, start);
   }
   check_claimed_size(path);
   int width = 0, height = 0, in_file = 0;
