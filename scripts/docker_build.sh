@@ -15,13 +15,11 @@ export FLOWLAB_TORCH=python
 export FLOWLAB_BUILD_DIR="${FLOWLAB_BUILD_DIR:-$PWD/build-docker}"
 source scripts/torch_env.sh
 prefix="${FLOWLAB_PREFIX:-/usr/local}"
-torch_lib=$("$FLOWLAB_TORCH_PYTHON" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' |
-            tail -n 1) || { echo "docker_build.sh: $FLOWLAB_TORCH_PYTHON imports no torch" >&2; exit 1; }
+"$FLOWLAB_TORCH_PYTHON" -c 'import torch' 2>/dev/null ||
+  { echo "docker_build.sh: $FLOWLAB_TORCH_PYTHON imports no torch" >&2; exit 1; }
 
-# The installed binary keeps the wheel's LibTorch directory in its RPATH (a wheel's libraries are
-# not on the loader's search path; CMake's link-path RPATH leaves out directories inside the
-# source tree, such as .venv-torch, so it is named here).
-./scripts/build.sh -DFLOWLAB_USE_CUDA=ON -DCMAKE_INSTALL_RPATH="$torch_lib" -DCMAKE_INSTALL_RPATH_USE_LINK_PATH=ON "$@"
+# The installed binary keeps the wheel's LibTorch directory in its RPATH (CMakeLists.txt).
+./scripts/build.sh -DFLOWLAB_USE_CUDA=ON "$@"
 cmake --install "$FLOWLAB_BUILD_DIR" --prefix "$prefix" >/dev/null
 echo "docker_build.sh: installed into $prefix"
 

@@ -90,6 +90,12 @@ JsonArray& JsonArray::push(const JsonArray& value) {
   return *this;
 }
 
-std::string JsonArray::str() const { return "[" + join(items_, ", ") + "]"; }
+std::string JsonArray::str() const {
+  // Appended in place: `"[" + join(...)` trips GCC 12's -Wstringop-overflow (a false positive).
+  std::string out = "[";
+  out += join(items_, ", ");
+  out += ']';
+  return out;
+}
 
 }  // namespace flowlab::io
