@@ -25,5 +25,5 @@ if [ "${FLOWLAB_LANES:-all}" != debian ]; then
   FLOWLAB_BUILD_DIR="$PWD/build-torch2" FLOWLAB_PREFIX="$PWD/build-torch2/install" ./scripts/docker_build.sh
   # The tests of code that differs between LibTorch versions, on the CPU.
   (cd build-torch2 && ctest --output-on-failure -j"$jobs" \
-    -R 'Checkpoint|ConditionalCli|Cli\.(ResumeContinuesExactly|NanLoss)|Precision|FlatParameters|Optimizer|GraphedSolve|FixedStep|ProcessGroup|GradientReducer|LaunchEnvironment|DataParallelCli\.(TwoProcesses|Resumed|Killing|RealTorchrun|SampleAndEval)')
+    -R 'Checkpoint|ConditionalCli|Cli\.(ResumeContinuesExactly|NanLoss)|Precision|FlatParameters|Optimizer|GraphedSolve|FixedStep|ProcessGroup|GradientReducer|LaunchEnvironment|DataParallelCli\.(TwoProcesses|Resumed|Killing|RealTorchrun|SampleAndEval)|Export\.(MlpOfMoons|ConditionalUNet)')
 fi
