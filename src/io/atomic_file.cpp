@@ -29,6 +29,8 @@ void write_stream_checked(const std::string& path, const char* mode, std::initia
   if (!out) throw Error("cannot open " + path + " for writing: " + std::strerror(errno));
   int error = 0;
   for (std::string_view piece : pieces) {
+    // An empty piece may have no storage (the data of an empty tensor): fwrite must not see null.
+    if (piece.empty()) continue;
     if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
       error = errno != 0 ? errno : EIO;
       break;
