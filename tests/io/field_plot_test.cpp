@@ -55,7 +55,6 @@ TEST(FieldPlot, ArrowsFollowTheFieldAndTheDataKeepItsValues) {
   Figure figure;
   figure.panels.push_back(panel);
   EXPECT_NO_THROW(render_figure(figure));
-  if (!testing::python_has("json")) GTEST_SKIP() << "no python";
   testing::TempDir dir;
   const FigureFiles files = write_figure(dir.file("field.png"), figure);
   const std::string out = testing::run_python(

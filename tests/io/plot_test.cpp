@@ -140,7 +140,6 @@ TEST(PlotSamplesBesideData, WritesTheFigureWithThePointsAsData) {
   const torch::Tensor samples = torch::tensor(std::vector<double>{0.5, NAN, -1.0, 4.0, 1.5, 2.5}).reshape({3, 2});
   const FigureFiles files = plot_samples_beside_data(dir.file("s.png"), samples, data, 32);
   for (const std::string& f : {files.png, files.svg, files.json}) EXPECT_TRUE(std::filesystem::exists(f)) << f;
-  if (!testing::python_has("json")) GTEST_SKIP() << "no python";
   // Non-finite rows are left out of the picture and of the data.
   const std::string out = testing::run_python(
       "import json\n"
